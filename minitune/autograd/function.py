@@ -1,0 +1,103 @@
+"""``Function``: one differentiable operation, a forward and a backward on numpy arrays.
+
+A subclass writes two static methods::
+
+    class Mul(Function):
+        '''y = a * b;   dL/da = g * b,   dL/db = g * a'''
+
+        @staticmethod
+        def forward(ctx, a, b):
+            ctx.save_for_backward(a, b)
+            return a * b
+
+        @staticmethod
+        def backward(ctx, g):
+            a, b = ctx.saved_tensors
+            return g * b, g * a
+
+``Mul.apply(x, y)`` unwraps tensors into arrays, runs ``forward``, wraps the result in a
+``Tensor`` and, when any input requires grad and grad mode is on, records a ``Node`` that
+links the result to its inputs.  ``backward`` receives the upstream gradient g = dL/dy and
+returns one gradient per ``forward`` argument (``None`` for arguments that are not tensors
+or need no gradient).  Gradients that a broadcasting op returns in the broadcast shape are
+reduced to each input's shape by the engine with ``sum_to``.
+"""
+from .grad_mode import is_grad_enabled
+
+
+class Context:
+    """What ``forward`` leaves for ``backward``: saved arrays and any other attributes."""
+
+    def __init__(self, needs_input_grad):
+        self.needs_input_grad = needs_input_grad
+        self._saved = ()
+        self._freed = False
+
+    def save_for_backward(self, *arrays):
+        self._saved = arrays
+
+    @property
+    def saved_tensors(self):
+        if self._freed:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or to use saved arrays after they "
+                "were freed). Call .backward(retain_graph=True) the first time if you need to backward twice."
+            )
+        return self._saved
+
+    def free(self):
+        self._saved = ()
+        self._freed = True
+        # Arrays kept as plain attributes are freed as well, except the bookkeeping above.
+        for key in list(vars(self)):
+            if key not in ("needs_input_grad", "_saved", "_freed"):
+                delattr(self, key)
+
+
+class Node:
+    """A recorded application of a Function: the backward half of the graph.
+
+    ``inputs`` holds the input tensors (``None`` for non-tensor arguments), so the engine
+    can route each returned gradient to the input's own node or, for a leaf, to its ``.grad``.
+    """
+
+    __slots__ = ("function", "ctx", "inputs", "retained", "__weakref__")
+
+    def __init__(self, function, ctx, inputs):
+        self.function = function
+        self.ctx = ctx
+        self.inputs = inputs
+        self.retained = None  # the output tensor, when retain_grad() was called on it
+
+    def name(self):
+        return f"{self.function.__name__}Backward0"
+
+    def __repr__(self):
+        return f"<{self.name()}>"
+
+
+class Function:
+    """Base class of every differentiable operation; see the module docstring."""
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from .tensor import Tensor
+
+        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        record = is_grad_enabled() and any(needs)
+        ctx = Context(needs if record else (False,) * len(args))
+        out = cls.forward(ctx, *arrays, **kwargs)
+        result = Tensor._wrap(out)
+        if record:
+            result.requires_grad = True
+            result.grad_fn = Node(cls, ctx, [a if isinstance(a, Tensor) and a.requires_grad else None for a in args])
+        return result

@@ -1,0 +1,148 @@
+"""Free functions over tensors (``minitune.cat``, ``minitune.exp``, …), each one a
+``Function`` from ``ops/`` or a Tensor method."""
+import numpy as np
+
+from .ops.arithmetic import Where
+from .ops.indexing import Cat, Stack
+from .tensor import Tensor, _binary, _operand
+from .ops.arithmetic import Maximum
+
+
+def _tensors(seq, name):
+    seq = list(seq)
+    if not seq:
+        raise ValueError(f"{name}() expects a non-empty sequence of tensors")
+    for t in seq:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}() expects Tensors, got {type(t).__name__}")
+    dt = np.result_type(*[t.dtype for t in seq])
+    return [t if t.dtype == dt else t.to(dt) for t in seq]
+
+
+def cat(tensors, dim=0):
+    """Concatenate along an existing axis ``dim``."""
+    ts = _tensors(tensors, "cat")
+    ref = ts[0].shape
+    d = dim % max(len(ref), 1)
+    for t in ts[1:]:
+        if t.ndim != len(ref) or any(a != b for i, (a, b) in enumerate(zip(t.shape, ref)) if i != d):
+            raise ValueError(f"cat: sizes must match except in dimension {dim}; got {ref} and {t.shape}")
+    return Cat.apply(d, *ts)
+
+
+def stack(tensors, dim=0):
+    """Stack equal-shaped tensors along a new axis ``dim``."""
+    ts = _tensors(tensors, "stack")
+    for t in ts[1:]:
+        if t.shape != ts[0].shape:
+            raise ValueError(f"stack expects each tensor to be equal size, but got {ts[0].shape} and {t.shape}")
+    return Stack.apply(dim % (ts[0].ndim + 1), *ts)
+
+
+def where(condition, input, other):  # noqa: A002 - torch's names
+    """``condition ? input : other`` elementwise, with broadcasting."""
+    x = input if isinstance(input, Tensor) else None
+    y = other if isinstance(other, Tensor) else None
+    like = x if x is not None else y
+    if like is None:
+        raise TypeError("where: input or other must be a Tensor")
+    a, b = _operand(input, like), _operand(other, like)
+    if a.dtype != b.dtype:
+        dt = np.result_type(a.dtype, b.dtype)
+        a, b = a.to(dt), b.to(dt)
+    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != bool:
+        raise TypeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {cond.dtype}")
+    try:
+        np.broadcast_shapes(cond.shape, a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"where: shapes {cond.shape}, {a.shape} and {b.shape} cannot be broadcast together") from None
+    return Where.apply(cond, a, b)
+
+
+def maximum(input, other):  # noqa: A002
+    return _binary(Maximum, input, _operand(other, input), "maximum")
+
+
+def matmul(input, other):  # noqa: A002
+    return input @ other
+
+
+def exp(t):
+    return t.exp()
+
+
+def log(t):
+    return t.log()
+
+
+def sqrt(t):
+    return t.sqrt()
+
+
+def abs(t):  # noqa: A001
+    return t.abs()
+
+
+def relu(t):
+    return t.relu()
+
+
+def sigmoid(t):
+    return t.sigmoid()
+
+
+def tanh(t):
+    return t.tanh()
+
+
+def clamp(t, min=None, max=None):  # noqa: A002
+    return t.clamp(min, max)
+
+
+def sum(t, dim=None, keepdim=False):  # noqa: A001
+    return t.sum(dim, keepdim)
+
+
+def mean(t, dim=None, keepdim=False):
+    return t.mean(dim, keepdim)
+
+
+def amax(t, dim=None, keepdim=False):
+    return t.amax(dim, keepdim)
+
+
+def max(t, dim=None, keepdim=False):  # noqa: A001
+    return t.max(dim, keepdim)
+
+
+def argmax(t, dim=None, keepdim=False):
+    return t.argmax(dim, keepdim)
+
+
+def reshape(t, shape):
+    return t.reshape(shape)
+
+
+def flatten(t, start_dim=0, end_dim=-1):
+    return t.flatten(start_dim, end_dim)
+
+
+def transpose(t, dim0, dim1):
+    return t.transpose(dim0, dim1)
+
+
+def permute(t, dims):
+    return t.permute(dims)
+
+
+def unsqueeze(t, dim):
+    return t.unsqueeze(dim)
+
+
+def squeeze(t, dim=None):
+    return t.squeeze(dim)
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)

@@ -1,0 +1,1 @@
+"""The differentiable tensor operations, one ``Function`` each, grouped by kind."""

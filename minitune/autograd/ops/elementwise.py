@@ -1,0 +1,160 @@
+"""Unary elementwise functions: y = f(a), so dL/da = g · f'(a)."""
+import numpy as np
+
+from ..function import Function
+
+
+class Exp(Function):
+    """y = eᵃ;   dL/da = g · y"""
+
+    @staticmethod
+    def forward(ctx, a):
+        y = np.exp(a)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * y
+
+
+class Log(Function):
+    """y = ln a;   dL/da = g / a"""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.log(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g / a
+
+
+class Sqrt(Function):
+    """y = √a;   dL/da = g / (2y)"""
+
+    @staticmethod
+    def forward(ctx, a):
+        y = np.sqrt(a)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g / (2 * y)
+
+
+class Abs(Function):
+    """y = |a|;   dL/da = g · sign(a)   (sign(0) = 0, as in torch)"""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.abs(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * np.sign(a)
+
+
+class ReLU(Function):
+    """y = max(a, 0);   dL/da = g · [a > 0]   (the gradient at exactly 0 is 0, as in torch)"""
+
+    @staticmethod
+    def forward(ctx, a):
+        y = np.maximum(a, 0)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * (y > 0)
+
+
+class Sigmoid(Function):
+    """y = σ(a) = 1 / (1 + e⁻ᵃ);   dL/da = g · y · (1 − y)
+
+    Computed as ½(1 + tanh(a/2)), which never overflows.
+    """
+
+    @staticmethod
+    def forward(ctx, a):
+        y = 0.5 * (1.0 + np.tanh(0.5 * a))
+        y = y.astype(a.dtype, copy=False)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * y * (1 - y)
+
+
+class Tanh(Function):
+    """y = tanh a;   dL/da = g · (1 − y²)"""
+
+    @staticmethod
+    def forward(ctx, a):
+        y = np.tanh(a)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * (1 - y * y)
+
+
+class Clamp(Function):
+    """y = min(max(a, lo), hi);   dL/da = g · [lo ≤ a ≤ hi]   (torch passes the gradient at the bounds)"""
+
+    @staticmethod
+    def forward(ctx, a, lo=None, hi=None):
+        y = a
+        if lo is not None:
+            y = np.maximum(y, lo)
+        if hi is not None:
+            y = np.minimum(y, hi)
+        y = y.astype(a.dtype, copy=False)
+        mask = np.ones(a.shape, dtype=bool)
+        if lo is not None:
+            mask &= a >= lo
+        if hi is not None:
+            mask &= a <= hi
+        ctx.mask = mask
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.mask, None, None
+
+
+class Cast(Function):
+    """y = a converted to ``dtype``;   dL/da = g converted back to a's dtype"""
+
+    @staticmethod
+    def forward(ctx, a, dtype):
+        ctx.dtype = a.dtype
+        return a.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.astype(ctx.dtype), None
+
+
+class Clone(Function):
+    """y = a (a copy);   dL/da = g"""
+
+    @staticmethod
+    def forward(ctx, a):
+        return a.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g

@@ -1,0 +1,1 @@
+"""``minitune.nn.functional``: differentiable ops, each a ``Function`` over a kernel."""

@@ -1,0 +1,30 @@
+"""Shared test helpers: the PyTorch reference fixtures and the real-data folder."""
+import pathlib
+
+import numpy as np
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+REFERENCE = ROOT / "tests" / "reference"
+HYMENOPTERA = ROOT.parent / "shared" / "data" / "hymenoptera_data"
+
+
+def load_reference(name):
+    """The arrays of ``tests/reference/<name>.npz``, written by ``tools/make_references.py`` from torch."""
+    path = REFERENCE / f"{name}.npz"
+    if not path.exists():
+        raise FileNotFoundError(f"missing reference fixture {path}; run: python tools/make_references.py")
+    with np.load(path, allow_pickle=False) as f:
+        return {k: f[k] for k in f.files}
+
+
+@pytest.fixture
+def reference():
+    return load_reference
+
+
+@pytest.fixture
+def hymenoptera():
+    if not (HYMENOPTERA / "train").is_dir():
+        pytest.skip(f"real data not present at {HYMENOPTERA}")
+    return HYMENOPTERA
