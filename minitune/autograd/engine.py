@@ -64,6 +64,8 @@ def run_backward(root, gradient, retain_graph=False):
         while ready:
             node = ready.pop()
             g = grads.pop(node)
+            if node.ctx._freed:
+                node.ctx.saved_tensors  # raises the "backward through the graph a second time" error
             if node.retained is not None:
                 _accumulate_leaf(node.retained, g)
             in_grads = node.function.backward(node.ctx, g)

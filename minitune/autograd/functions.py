@@ -1,5 +1,7 @@
 """Free functions over tensors (``minitune.cat``, ``minitune.exp``, …), each one a
 ``Function`` from ``ops/`` or a Tensor method."""
+import builtins
+
 import numpy as np
 
 from .ops.arithmetic import Where
@@ -23,7 +25,7 @@ def cat(tensors, dim=0):
     """Concatenate along an existing axis ``dim``."""
     ts = _tensors(tensors, "cat")
     ref = ts[0].shape
-    d = dim % max(len(ref), 1)
+    d = dim % builtins.max(len(ref), 1)
     for t in ts[1:]:
         if t.ndim != len(ref) or any(a != b for i, (a, b) in enumerate(zip(t.shape, ref)) if i != d):
             raise ValueError(f"cat: sizes must match except in dimension {dim}; got {ref} and {t.shape}")

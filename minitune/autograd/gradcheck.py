@@ -20,8 +20,9 @@ two forward passes instead of 2·numel.  The backward is run twice and must give
 gradient both times (a backward that mutates saved state fails here).
 
 At a point where f has a kink (relu at 0, max with ties) the two one-sided differences
-(f(x+ε) − f(x))/ε and (f(x) − f(x−ε))/ε disagree; an analytic value equal to either one of
-them is then reported as a *non-differentiable point*, not as a mismatch.
+(f(x+ε) − f(x))/ε and (f(x) − f(x−ε))/ε disagree; an analytic value between them (a
+subgradient, e.g. torch's even split among tied maxima) is then reported as a
+*non-differentiable point* in ``gradcheck.last_nondifferentiable``, not as a mismatch.
 
 Differences are taken in float64; a float32 input is refused unless ``allow_float32=True``
 (float32 round-off ≈ 1e-7/ε swamps the derivative).
@@ -145,7 +146,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, raise
             if abs(a[j] - n) > atol + rtol * abs(n):
                 dplus, dminus = (fp - f0) / eps, (f0 - fm) / eps
                 tol = atol + rtol * max(abs(dplus), abs(dminus))
-                if abs(dplus - dminus) > tol and min(abs(a[j] - dplus), abs(a[j] - dminus)) <= tol:
+                lo, hi = min(dplus, dminus), max(dplus, dminus)
+                if abs(dplus - dminus) > tol and lo - tol <= a[j] <= hi + tol:
                     kinks.append((i, j))
                 else:
                     bad.append((abs(a[j] - n), i, j, a[j], n))

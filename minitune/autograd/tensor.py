@@ -90,16 +90,29 @@ def _operand(other, like):
     raise TypeError(f"unsupported operand type {type(other).__name__}; expected a Tensor or a number")
 
 
+def promote_types(a, b):
+    """torch's type promotion for two tensors: a higher category (bool < int < float) wins
+    outright; within one category a 0-d tensor gives way to a dimensioned one, otherwise
+    the wider dtype wins.  (float32 tensor * int64 tensor is float32, not numpy's float64.)"""
+    cat = {"b": 0, "u": 1, "i": 1, "f": 2}
+    da, db = a.data.dtype, b.data.dtype
+    if da == db:
+        return da
+    ca, cb = cat[da.kind], cat[db.kind]
+    if ca != cb:
+        return da if ca > cb else db
+    if (a.data.ndim == 0) != (b.data.ndim == 0):
+        return db if a.data.ndim == 0 else da
+    return np.result_type(da, db)
+
+
 def _binary(fn, a, b, name):
     try:
-        shape = np.broadcast_shapes(a.data.shape, b.data.shape)
+        np.broadcast_shapes(a.data.shape, b.data.shape)
     except ValueError:
         raise ValueError(f"{name}: shapes {tuple(a.data.shape)} and {tuple(b.data.shape)} cannot be broadcast together") from None
-    del shape
     if a.data.dtype != b.data.dtype:
-        dt = np.result_type(a.data.dtype, b.data.dtype)
-        if dt.kind == "f" and dt not in (float32, float64, float16):
-            dt = float32
+        dt = promote_types(a, b)
         a = a if a.data.dtype == dt else a.to(dt)
         b = b if b.data.dtype == dt else b.to(dt)
     return fn.apply(a, b)
@@ -516,8 +529,10 @@ class Tensor:
         return self
 
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4,
-                               floatmode="maxprec_equal" if self.data.dtype.kind == "f" else "maxprec")
+        d = self.data
+        integral = d.dtype.kind == "f" and (d.size == 0 or bool(np.all(np.isfinite(d) & (d == np.round(d)))))
+        body = np.array2string(d, separator=", ", prefix="tensor(", precision=4,
+                               floatmode="maxprec" if d.dtype.kind != "f" or integral else "fixed")
         extras = []
         if self.data.dtype not in (float32, int64, bool_):
             extras.append(f"dtype=minitune.{_TORCH_NAMES[self.data.dtype]}")
