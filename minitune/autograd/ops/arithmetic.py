@@ -18,7 +18,9 @@ class Add(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN SOLUTION A1: implement Add.backward (dL/da = g, dL/db = g)
         return g, g
+        # END SOLUTION
 
 
 class Sub(Function):
@@ -30,7 +32,9 @@ class Sub(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN SOLUTION A1: implement Sub.backward (dL/da = g, dL/db = -g)
         return g, -g
+        # END SOLUTION
 
 
 class Mul(Function):
@@ -43,9 +47,11 @@ class Mul(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN SOLUTION A1: implement Mul.backward (dL/da = g*b, dL/db = g*a)
         a, b = ctx.saved_tensors
         return (g * b if ctx.needs_input_grad[0] else None,
                 g * a if ctx.needs_input_grad[1] else None)
+        # END SOLUTION
 
 
 class Div(Function):
@@ -58,9 +64,11 @@ class Div(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN SOLUTION A1: implement Div.backward (dL/da = g/b, dL/db = -g*a/b^2)
         a, b = ctx.saved_tensors
         return (g / b if ctx.needs_input_grad[0] else None,
                 -g * a / (b * b) if ctx.needs_input_grad[1] else None)
+        # END SOLUTION
 
 
 class Pow(Function):
@@ -77,6 +85,7 @@ class Pow(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN SOLUTION A1: implement Pow.backward (dL/da = g*b*a^(b-1), dL/db = g*y*ln a)
         a, b, y = ctx.saved_tensors
         ga = gb = None
         if ctx.needs_input_grad[0]:
@@ -86,6 +95,7 @@ class Pow(Function):
             with np.errstate(divide="ignore", invalid="ignore"):
                 gb = np.where(a == 0, 0.0, g * y * np.log(np.where(a == 0, 1.0, a))).astype(y.dtype)
         return ga, gb
+        # END SOLUTION
 
 
 class Neg(Function):
@@ -97,7 +107,9 @@ class Neg(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN SOLUTION A1: implement Neg.backward (dL/da = -g)
         return -g
+        # END SOLUTION
 
 
 class Maximum(Function):

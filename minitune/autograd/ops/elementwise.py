@@ -15,8 +15,10 @@ class Exp(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN SOLUTION A1: implement Exp.backward (dL/da = g*y)
         (y,) = ctx.saved_tensors
         return g * y
+        # END SOLUTION
 
 
 class Log(Function):
@@ -29,8 +31,10 @@ class Log(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN SOLUTION A1: implement Log.backward (dL/da = g/a)
         (a,) = ctx.saved_tensors
         return g / a
+        # END SOLUTION
 
 
 class Sqrt(Function):
@@ -44,8 +48,10 @@ class Sqrt(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN SOLUTION A1: implement Sqrt.backward (dL/da = g/(2y))
         (y,) = ctx.saved_tensors
         return g / (2 * y)
+        # END SOLUTION
 
 
 class Abs(Function):
@@ -92,8 +98,10 @@ class Sigmoid(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN SOLUTION A1: implement Sigmoid.backward (dL/da = g*y*(1-y))
         (y,) = ctx.saved_tensors
         return g * y * (1 - y)
+        # END SOLUTION
 
 
 class Tanh(Function):
@@ -107,8 +115,10 @@ class Tanh(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN SOLUTION A1: implement Tanh.backward (dL/da = g*(1-y^2))
         (y,) = ctx.saved_tensors
         return g * (1 - y * y)
+        # END SOLUTION
 
 
 class Clamp(Function):

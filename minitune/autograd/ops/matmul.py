@@ -38,6 +38,7 @@ class MatMul(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN SOLUTION A1: implement MatMul.backward (dL/da = g @ b^T, dL/db = a^T @ g, 1-D cases included)
         a2, b2 = ctx.saved_tensors
         if len(ctx.b_shape) == 1:
             g = g[..., None]
@@ -53,3 +54,4 @@ class MatMul(Function):
             if len(ctx.b_shape) == 1:
                 gb = gb.reshape(-1, ctx.b_shape[0]).sum(axis=0)
         return ga, gb
+        # END SOLUTION
