@@ -49,7 +49,9 @@ def line_chart(path, series, title, xlabel="epoch", size=(640, 400)):
             d.line(pts, fill=colour, width=2)
         for x, y in pts:
             d.ellipse([x - 3, y - 3, x + 3, y + 3], fill=colour)
-        d.text((w - right - 150, top + 8 + 14 * k), f"— {name}", fill=colour, font=font)
+        lx, ly = w - right - 150, top + 8 + 14 * k
+        d.line([lx, ly + 6, lx + 16, ly + 6], fill=colour, width=2)
+        d.text((lx + 22, ly), name, fill=colour, font=font)
     img.save(path)
     return path
 

@@ -1,0 +1,46 @@
+"""Load a fine-tuned checkpoint for evaluation and prediction."""
+import os
+
+from ..data import ImageFolder, pil_loader
+from ..models import resnet18
+from .checkpoint import load_model_file
+from .datasets import eval_transform
+
+
+def load_checkpoint_model(path):
+    """(model in eval mode, class names, eval transform) from a best.npz/last.npz checkpoint."""
+    state, meta = load_model_file(path)
+    classes = list(meta["categories"])
+    if meta.get("architecture", "resnet18") != "resnet18":
+        raise ValueError(f"{path}: architecture {meta.get('architecture')!r} is not supported; expected resnet18")
+    fc = state.get("fc.weight")
+    if fc is None or fc.shape[0] != len(classes):
+        raise ValueError(f"{path}: the head has {None if fc is None else fc.shape[0]} outputs but the metadata "
+                         f"names {len(classes)} classes")
+    model = resnet18(num_classes=len(classes))
+    model.load_state_dict(state)
+    model.eval()
+    t = meta.get("transforms", {})
+    transform = eval_transform(t.get("crop_size", 224), t.get("mean"), t.get("std"), t.get("resize_size"))
+    return model, classes, transform
+
+
+def image_folder_for(data, classes, transform):
+    """``data``/val when it exists, else ``data`` itself, checked against the checkpoint's classes."""
+    if not os.path.isdir(data):
+        raise FileNotFoundError(f"data folder {data} does not exist")
+    root = os.path.join(data, "val") if os.path.isdir(os.path.join(data, "val")) else data
+    folder = ImageFolder(root, transform=transform)
+    if folder.classes != classes:
+        raise ValueError(f"the checkpoint's classes {classes} do not fit the folder's classes {folder.classes} ({root})")
+    return folder
+
+
+def load_image(path, transform):
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"image {path} does not exist")
+    try:
+        img = pil_loader(path)
+    except Exception as exc:
+        raise ValueError(f"{path} is not a readable image ({type(exc).__name__})") from None
+    return transform(img)
