@@ -13,6 +13,7 @@ import os
 import numpy as np
 
 from ..autograd import Tensor
+from ..io.atomic import atomic_write
 from ..io.npz_format import load_converted, save_converted
 
 STATE_KEY = "__state__"
@@ -84,13 +85,8 @@ def save_state(path, state):
     """Write a nested dict of numbers, strings, lists, dicts and arrays/Tensors; atomic."""
     arrays = []
     text = json.dumps(_encode(state, arrays))
-    tmp = f"{path}.tmp-{os.getpid()}.npz"
-    try:
-        np.savez(tmp, **{STATE_KEY: np.array(text)}, **{f"a{i}": a for i, a in enumerate(arrays)})
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_write(path) as fh:
+        np.savez(fh, **{STATE_KEY: np.array(text)}, **{f"a{i}": a for i, a in enumerate(arrays)})
     return path
 
 
