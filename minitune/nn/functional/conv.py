@@ -1,0 +1,86 @@
+r"""``conv2d``: 2-D cross-correlation, as ``torch.nn.functional.conv2d``.
+
+    y[n, o, oh, ow] = b[o] + Σ_{c, i, j} w[o, c, i, j] · x_pad[n, g·C_g + c, oh·s_h + i·d_h, ow·s_w + j·d_w]
+
+with g = o // (O/groups), C_g = C/groups, and Ho = ⌊(H + 2p_h − d_h(kh − 1) − 1)/s_h⌋ + 1.
+
+Vector-Jacobian products (col = im2col(x), W₂ = w as (O, C_g·kh·kw) per group):
+
+    dL/db = Σ_{n,oh,ow} g,     dL/dw = Σ_n g[n] · col[n]ᵀ,     dL/dx = col2im(W₂ᵀ · g)
+
+(the last one is the transposed convolution: g correlated with the flipped kernel).  The
+kernels live in ``minitune/kernels/conv2d.py``; the im2col array computed by the forward is
+kept for dL/dw when the weight requires grad, so the backward does not unfold x again.
+Unbatched (C, H, W) input is accepted, as in torch.  ``padding`` is an int or a pair
+(torch's string modes 'same'/'valid' are not supported).
+"""
+import numpy as np
+
+from ...autograd.function import Function
+from ...autograd.tensor import Tensor
+from ...kernels.conv2d import conv2d_backward, conv2d_forward, conv2d_output_size
+from ...kernels.jit import pair
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+class Conv2d(Function):
+    """y = conv2d(x, w, b);   dL/dx = col2im(W₂ᵀ g),  dL/dw = Σₙ g col ᵀ,  dL/db = Σ g"""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
+        keep_columns = ctx.needs_input_grad[1]
+        y, col = conv2d_forward(x, weight, bias, stride, padding, dilation, groups, return_columns=True)
+        ctx.save_for_backward(x, weight, col if keep_columns else None)
+        ctx.args = (stride, padding, dilation, groups)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight, col = ctx.saved_tensors
+        need = ctx.needs_input_grad[:3]
+        gx, gw, gb = conv2d_backward(g, x, weight, *ctx.args, need=need, col=col)
+        return gx, gw, gb, None, None, None, None
+
+
+def _check_float(t, what, dtype=None):
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{what} must be a Tensor, got {type(t).__name__}")
+    if t.dtype not in _FLOATS:
+        raise TypeError(f"{what} must be float32 or float64, got {t.dtype}")
+    if dtype is not None and t.dtype != dtype:
+        raise TypeError(f"{what} has dtype {t.dtype} but input has dtype {dtype}; they must match")
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002 - torch's name
+    """2-D convolution of ``input`` (N, C, H, W) or (C, H, W) with ``weight`` (O, C/groups, kh, kw)."""
+    _check_float(input, "conv2d: input")
+    _check_float(weight, "conv2d: weight", input.dtype)
+    if bias is not None:
+        _check_float(bias, "conv2d: bias", input.dtype)
+    if input.ndim == 3:
+        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
+    if input.ndim != 4:
+        raise ValueError(f"conv2d: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {input.shape}")
+    if weight.ndim != 4:
+        raise ValueError(f"conv2d: expected a 4-D weight (out_channels, in_channels/groups, kh, kw), "
+                         f"got shape {weight.shape}")
+    if isinstance(padding, str):
+        raise ValueError(f"conv2d: string padding {padding!r} is not supported; pass an int or a pair")
+    stride, padding, dilation = pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation")
+    if min(stride) < 1 or min(dilation) < 1 or min(padding) < 0:
+        raise ValueError(f"conv2d: stride and dilation must be positive and padding non-negative, got "
+                         f"stride={stride}, padding={padding}, dilation={dilation}")
+    if not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"conv2d: groups must be a positive int, got {groups!r}")
+    N, C, H, W = input.shape
+    O, Cg, kh, kw = weight.shape
+    if C % groups or O % groups:
+        raise ValueError(f"conv2d: groups={groups} must divide both in_channels={C} and out_channels={O}")
+    if Cg * groups != C:
+        raise ValueError(f"conv2d: weight of shape {weight.shape} expects {Cg * groups} input channels "
+                         f"(groups={groups}), but input of shape {input.shape} has {C}")
+    if bias is not None and bias.shape != (O,):
+        raise ValueError(f"conv2d: bias must have shape ({O},) for weight of shape {weight.shape}, got {bias.shape}")
+    conv2d_output_size(H, W, (kh, kw), stride, padding, dilation)  # raises when the kernel does not fit
+    return Conv2d.apply(input, weight, bias, stride, padding, dilation, int(groups))

@@ -1,0 +1,120 @@
+"""Live comparisons with an installed torch: a full-width ResNet-18 (torchvision's structure rebuilt
+in ``tools/references/_torch_resnet.py``) forward, loss, gradients and running statistics, its repr,
+and cross-entropy on random option combinations."""
+import itertools
+import sys
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import minitune as mt  # noqa: E402
+import minitune.nn.functional as F  # noqa: E402
+from conftest import ROOT  # noqa: E402
+from minitune import nn  # noqa: E402
+from minitune.models import resnet18  # noqa: E402
+
+pytestmark = [pytest.mark.nn, pytest.mark.live_torch]
+
+
+@pytest.fixture(scope="module")
+def torch_resnet():
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        from references._torch_resnet import resnet18 as torch_resnet18
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    return torch_resnet18
+
+
+def _randomize_bn(model, gen):
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.weight.copy_(torch.rand(m.weight.shape, generator=gen) + 0.5)
+                m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * 0.1)
+                m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=gen) * 0.1)
+                m.running_var.copy_(torch.rand(m.running_var.shape, generator=gen) + 0.5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width, num_classes, size", [(64, 1000, 64), (8, 7, 48)])
+def test_resnet18_matches_torch(torch_resnet, width, num_classes, size):
+    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(1)
+    ref = torch_resnet(num_classes=num_classes, width=width)
+    _randomize_bn(ref, gen)
+    ours = resnet18(width=width, num_classes=num_classes)
+    assert ours.load_state_dict({k: v.numpy() for k, v in ref.state_dict().items()}) == ([], [])
+    assert [(k, tuple(v.shape)) for k, v in ours.state_dict().items()] == \
+           [(k, tuple(v.shape)) for k, v in ref.state_dict().items()]
+    x = torch.randn(2, 3, size, size, generator=gen)
+    target = torch.randint(0, num_classes, (2,), generator=gen)
+
+    ref.eval()
+    ours.eval()
+    with torch.no_grad():
+        expected = ref(x).numpy()
+    with mt.no_grad():
+        np.testing.assert_allclose(ours(mt.tensor(x.numpy())).data, expected, rtol=1e-4, atol=1e-5)
+
+    ref.train()
+    ours.train()
+    ref_loss = torch.nn.functional.cross_entropy(ref(x), target)
+    ref_loss.backward()
+    loss = F.cross_entropy(ours(mt.tensor(x.numpy())), mt.tensor(target.numpy()))
+    loss.backward()
+    np.testing.assert_allclose(loss.item(), ref_loss.item(), rtol=1e-5)
+    ref_params = dict(ref.named_parameters())
+    for name, p in ours.named_parameters():
+        g = ref_params[name].grad.numpy()
+        np.testing.assert_allclose(p.grad.data, g, rtol=0, atol=1e-4 * np.abs(g).max(), err_msg=name)
+    ref_state = ref.state_dict()
+    for name, v in ours.state_dict().items():
+        np.testing.assert_allclose(v.data, ref_state[name].numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_repr_equals_torchs(torch_resnet):
+    assert repr(resnet18(num_classes=10)) == repr(torch_resnet(num_classes=10))
+
+
+def test_layer_reprs_equal_torchs():
+    pairs = [
+        (nn.Conv2d(4, 8, (1, 3), stride=2, padding=(0, 1), dilation=2, groups=2), torch.nn.Conv2d(4, 8, (1, 3), stride=2, padding=(0, 1), dilation=2, groups=2)),
+        (nn.BatchNorm2d(3, momentum=None, affine=False), torch.nn.BatchNorm2d(3, momentum=None, affine=False)),
+        (nn.Linear(3, 2, bias=False), torch.nn.Linear(3, 2, bias=False)),
+        (nn.AvgPool2d(2), torch.nn.AvgPool2d(2)),
+        (nn.Dropout(), torch.nn.Dropout()),
+        (nn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss()),
+        (nn.Sequential(nn.ReLU(), nn.Flatten()), torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Flatten())),
+    ]
+    for ours, theirs in pairs:
+        assert repr(ours) == repr(theirs)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_cross_entropy_random_options(seed):
+    rng = np.random.default_rng(seed)
+    options = list(itertools.product([None, "w"], ["none", "mean", "sum"], [0.0, 0.15], ["index", "prob", "spatial"]))
+    weight, reduction, eps, kind = options[rng.integers(len(options))]
+    n, c = int(rng.integers(1, 6)), int(rng.integers(2, 6))
+    shape = (n, c, 3) if kind == "spatial" else (n, c)
+    x = rng.standard_normal(shape) * 3
+    if kind == "prob":
+        target = rng.dirichlet(np.ones(c), size=n)
+    else:
+        target = rng.integers(-1, c, shape[:1] + shape[2:])
+        target[target == -1] = 1 if seed % 2 else -100  # sometimes ignore_index hits a real class
+    ignore_index = 1 if seed % 2 and kind != "prob" else -100  # torch refuses ignore_index with probabilities
+    w = rng.random(c) + 0.1 if weight else None
+    kwargs = dict(reduction=reduction, label_smoothing=eps, ignore_index=ignore_index)
+    tx = torch.tensor(x, requires_grad=True)
+    t_loss = torch.nn.functional.cross_entropy(tx, torch.tensor(target), weight=None if w is None else torch.tensor(w), **kwargs)
+    up = rng.standard_normal(t_loss.shape)
+    t_loss.backward(torch.tensor(up))
+    ox = mt.tensor(x, requires_grad=True)
+    o_loss = F.cross_entropy(ox, mt.tensor(target), weight=None if w is None else mt.tensor(w), **kwargs)
+    o_loss.backward(mt.tensor(up))
+    np.testing.assert_allclose(o_loss.data, t_loss.detach().numpy(), rtol=1e-10, equal_nan=True)
+    np.testing.assert_allclose(ox.grad.data, tx.grad.numpy(), rtol=1e-10, atol=1e-14)
