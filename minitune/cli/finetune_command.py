@@ -12,7 +12,8 @@ def register(sub):
                    help="starting weights (default: imagenet when converted, else none)")
     p.add_argument("--strategy", choices=["head", "full"], default="full",
                    help="head: frozen backbone (BN in eval), train a new fc; full: every layer (default)")
-    p.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd")
+    p.add_argument("--optimizer", choices=["sgd", "adam"],
+                   help="default: sgd (momentum 0.9) from pretrained weights, adam from a random initialization")
     p.add_argument("--lr", type=float, help="learning rate of the head (default 0.001)")
     p.add_argument("--backbone-lr", type=float, help="full: learning rate of the backbone (default: --lr)")
     p.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (default 0.9)")

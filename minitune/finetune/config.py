@@ -13,8 +13,8 @@ class FinetuneConfig:
     data: str = None  # an image folder with train/ and val/; None = the built-in synthetic set
     weights: str = "auto"  # "auto" (ImageNet when converted, else random), "imagenet", "none", or a path
     strategy: str = "full"  # "head": frozen backbone, new fc; "full": every layer
-    optimizer: str = "sgd"
-    lr: float = None  # default: 1e-3 for sgd (the tutorial's), 1e-3 for adam
+    optimizer: str = None  # default: "sgd" from pretrained weights (the tutorial's), "adam" from scratch
+    lr: float = None  # default: 1e-3 (the tutorial's for sgd with momentum 0.9; Adam's default)
     momentum: float = 0.9
     weight_decay: float = 0.0
     backbone_lr: float = None  # "full" only: the backbone's lr (default: the same as lr)
@@ -38,7 +38,7 @@ class FinetuneConfig:
         """A copy with every ``None`` default filled in, after checking the choices."""
         c = dataclasses.replace(self)
         for name, allowed in (("strategy", STRATEGIES), ("optimizer", OPTIMIZERS), ("schedule", SCHEDULES)):
-            if getattr(c, name) not in allowed:
+            if getattr(c, name) not in allowed and not (name == "optimizer" and c.optimizer is None):
                 raise ValueError(f"--{name} must be one of {', '.join(allowed)}, got {getattr(c, name)!r}")
         synthetic = c.data is None
         if c.lr is None:

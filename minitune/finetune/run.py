@@ -54,6 +54,11 @@ def fit(config, log=print):
     train_set, val_set, classes, data_desc = make_datasets(c)
     log(data_desc)
     model, weights_desc = build_model(c.weights, len(classes), log)
+    if c.optimizer is None:
+        # From scratch, SGD at the fine-tuning lr of 1e-3 barely moves in a few epochs; Adam does.
+        c.optimizer = "sgd" if weights_desc != "random initialization" else "adam"
+        if c.optimizer == "adam":
+            log("training from scratch: using adam (lr 1e-3); choose with --optimizer")
     groups = param_groups(model, c.strategy, c.lr, c.backbone_lr)
     optimizer = make_optimizer(c, groups)
     scheduler = make_scheduler(c, optimizer)

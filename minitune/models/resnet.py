@@ -49,6 +49,7 @@ class BasicBlock(nn.Module):
         self.stride = stride
 
     def forward(self, x):
+        # BEGIN SOLUTION A3: implement BasicBlock.forward: relu(bn2(conv2(relu(bn1(conv1 x)))) + shortcut(x))
         identity = x
 
         out = self.conv1(x)
@@ -64,6 +65,7 @@ class BasicBlock(nn.Module):
         out = out + identity
         out = self.relu(out)
         return out
+        # END SOLUTION
 
 
 class ResNet(nn.Module):

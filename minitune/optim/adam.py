@@ -90,6 +90,7 @@ class Adam(Optimizer):
                     state["step"] = Tensor._wrap(np.asarray(float(state["step"]), dtype=np.float32))
 
     def step(self, closure=None):
+        # BEGIN SOLUTION A4: implement Adam.step (moments m and v, bias corrections, eps after the square root, amsgrad, weight decay)
         """One update of every parameter with a gradient; returns ``closure()``'s loss if given."""
         loss = self._evaluate_closure(closure)
         for group in self.param_groups:
@@ -132,3 +133,4 @@ class Adam(Optimizer):
 
                 param += -step_size * exp_avg / denom  # θ ← θ − (γ/(1−β₁ᵗ))·m/d
         return loss
+        # END SOLUTION

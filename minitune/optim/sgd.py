@@ -66,6 +66,7 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def step(self, closure=None):
+        # BEGIN SOLUTION A4: implement SGD.step (weight decay, momentum buffer b = mu b + (1-tau) g with b1 = g1, nesterov, maximize)
         """One update of every parameter with a gradient; returns ``closure()``'s loss if given."""
         loss = self._evaluate_closure(closure)
         for group in self.param_groups:
@@ -91,3 +92,4 @@ class SGD(Optimizer):
                     grad = fma(buf.data, momentum, grad) if nesterov else buf.data  # g ← g + μ·b | b
                 param[...] = fma(grad, -lr, param)  # θ ← θ − γ·g, in place
         return loss
+        # END SOLUTION
