@@ -9,8 +9,8 @@ Vector-Jacobian products (col = im2col(x), W₂ = w as (O, C_g·kh·kw) per grou
     dL/db = Σ_{n,oh,ow} g,     dL/dw = Σ_n g[n] · col[n]ᵀ,     dL/dx = col2im(W₂ᵀ · g)
 
 (the last one is the transposed convolution: g correlated with the flipped kernel).  The
-kernels live in ``minitune/kernels/conv2d.py``; the im2col array computed by the forward is
-kept for dL/dw when the weight requires grad, so the backward does not unfold x again.
+kernels live in ``minitune/kernels/conv2d.py``; the backward unfolds x again (into a reused
+workspace) instead of keeping the forward's im2col array: far less memory, and no slower.
 Unbatched (C, H, W) input is accepted, as in torch.  ``padding`` is an int or a pair
 (torch's string modes 'same'/'valid' are not supported).
 """
@@ -29,17 +29,15 @@ class Conv2d(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
-        keep_columns = ctx.needs_input_grad[1]
-        y, col = conv2d_forward(x, weight, bias, stride, padding, dilation, groups, return_columns=True)
-        ctx.save_for_backward(x, weight, col if keep_columns else None)
+        ctx.save_for_backward(x, weight)
         ctx.args = (stride, padding, dilation, groups)
-        return y
+        return conv2d_forward(x, weight, bias, stride, padding, dilation, groups)
 
     @staticmethod
     def backward(ctx, g):
-        x, weight, col = ctx.saved_tensors
+        x, weight = ctx.saved_tensors
         need = ctx.needs_input_grad[:3]
-        gx, gw, gb = conv2d_backward(g, x, weight, *ctx.args, need=need, col=col)
+        gx, gw, gb = conv2d_backward(g, x, weight, *ctx.args, need=need)
         return gx, gw, gb, None, None, None, None
 
 

@@ -1,0 +1,206 @@
+r"""Batch normalization over the channel axis of an (N, C, *) array: forward and backward.
+
+Forward, per channel c, over the M = N·H·W values x_k of that channel:
+
+    training:  μ = (1/M) Σ x_k,   σ² = (1/M) Σ (x_k − μ)²            (biased variance)
+    eval:      μ = running_mean[c], σ² = running_var[c]
+    x̂_k = (x_k − μ) / √(σ² + ε),      y_k = γ x̂_k + β               (γ = 1, β = 0 without affine)
+
+Training also updates the running statistics in place, with the *unbiased* variance
+(m = momentum, or 1/num_batches_tracked for a cumulative average — the caller passes the
+factor):
+
+    running_mean ← (1 − m) running_mean + m μ
+    running_var  ← (1 − m) running_var  + m σ² · M/(M − 1)
+
+Backward.  Write s = 1/√(σ² + ε) and g_k = ∂L/∂y_k.  Directly, ∂L/∂β = Σ g_k and
+∂L/∂γ = Σ g_k x̂_k.  For x, in training μ and σ² depend on every x_k:
+
+    ∂L/∂x̂_k = γ g_k
+    ∂x̂_k/∂x_j = s (δ_kj − 1/M) − s x̂_k x̂_j / M      (from ∂μ/∂x_j = 1/M, ∂s/∂x_j = −s³ (x_j − μ)/M)
+
+so  ∂L/∂x_j = Σ_k γ g_k ∂x̂_k/∂x_j = γ s (g_j − (1/M) Σ_k g_k − x̂_j (1/M) Σ_k g_k x̂_k), i.e.
+
+    dx = γ/√(σ² + ε) · (g − mean(g) − x̂ · mean(g · x̂))
+
+In eval mode μ and σ² are constants:  dx = g · γ / √(running_var + ε).
+
+Both are per-channel affine maps of g and x:  dx = α·g + β'·x + δ with per-channel
+coefficients (training: α = γs, β' = −γs²·mean(g x̂), δ = γs(μ s·mean(g x̂) − mean(g))),
+which is how the fast kernel evaluates them in one pass.
+
+Performance contract: three numba kernels, ``prange`` over channels (each iteration owns
+whole channels: no races; serial unless ``MINITUNE_NUMBA_PARALLEL=1``): ``_channel_stats`` (two-pass mean / variance, accumulated
+in float64), ``_channel_affine`` (out = a[c]·u + b[c]·v + d[c]), ``_channel_sums``
+(Σ g and Σ g·x̂).  The statistics accumulate in float64 even for float32 data, as torch's CPU kernel.
+"""
+import numpy as np
+
+from .jit import njit, pick, prange
+
+
+def _as_ncl(x):
+    """(N, C, *) → (N, C, L) view (L = product of the trailing sizes, 1 for 2-D input)."""
+    return np.ascontiguousarray(x).reshape(x.shape[0], x.shape[1], -1)
+
+
+def _check_train_size(x):
+    M = x.size // x.shape[1]
+    if M <= 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {tuple(x.shape)}")
+    return M
+
+
+# ---------------------------------------------------------------- numpy twin (slow, obviously right)
+
+def batch_norm_forward_reference(x, weight, bias, running_mean, running_var, training, factor, eps):
+    """numpy twin.  Returns (y, mean, invstd); updates running_mean/var in place when training."""
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    if training:
+        M = _check_train_size(x)
+        mean = x.mean(axis=axes, dtype=np.float64)
+        var = ((x - mean.reshape(shape)) ** 2).mean(axis=axes, dtype=np.float64)
+        if running_mean is not None:
+            running_mean *= 1 - factor
+            running_mean += factor * mean
+        if running_var is not None:
+            running_var *= 1 - factor
+            running_var += factor * var * M / (M - 1)
+    else:
+        mean, var = running_mean.astype(np.float64), running_var.astype(np.float64)
+    invstd = 1.0 / np.sqrt(var + eps)
+    xhat = (x - mean.reshape(shape)) * invstd.reshape(shape)
+    y = xhat
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y.astype(x.dtype), mean.astype(x.dtype), invstd.astype(x.dtype)
+
+
+def batch_norm_backward_reference(grad_out, x, weight, mean, invstd, training, need=(True, True, True)):
+    """numpy twin of dx = γs(g − mean(g) − x̂·mean(g x̂)) (training) or γ s g (eval); dγ = Σ g x̂; dβ = Σ g."""
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    gamma = np.ones_like(mean) if weight is None else weight
+    xhat = (x - mean.reshape(shape)) * invstd.reshape(shape)
+    g = grad_out
+    if training:
+        dx = (gamma * invstd).reshape(shape) * (g - g.mean(axis=axes, keepdims=True)
+                                                - xhat * (g * xhat).mean(axis=axes, keepdims=True))
+    else:
+        dx = (gamma * invstd).reshape(shape) * g
+    dgamma = (g * xhat).sum(axis=axes)
+    dbeta = g.sum(axis=axes)
+    return (dx.astype(x.dtype) if need[0] else None, dgamma.astype(x.dtype) if need[1] else None,
+            dbeta.astype(x.dtype) if need[2] else None)
+
+
+# ---------------------------------------------------------------- numba kernels
+
+@njit(parallel=True)
+def _channel_stats(x):
+    """mean[c] and biased var[c] over (N, L) of x (N, C, L); two passes, float64 accumulators."""
+    N, C, L = x.shape
+    mean = np.empty(C, dtype=np.float64)
+    var = np.empty(C, dtype=np.float64)
+    for c in prange(C):
+        s = 0.0
+        for n in range(N):
+            for k in range(L):
+                s += x[n, c, k]
+        m = s / (N * L)
+        q = 0.0
+        for n in range(N):
+            for k in range(L):
+                d = x[n, c, k] - m
+                q += d * d
+        mean[c] = m
+        var[c] = q / (N * L)
+    return mean, var
+
+
+@njit(parallel=True)
+def _channel_sums(g, x, mean, invstd):
+    """Σ g[c] and Σ g[c]·x̂[c] with x̂ = (x − mean)·invstd, float64 accumulators."""
+    N, C, L = g.shape
+    sum_g = np.empty(C, dtype=np.float64)
+    sum_gx = np.empty(C, dtype=np.float64)
+    for c in prange(C):
+        a = 0.0
+        b = 0.0
+        m = mean[c]
+        for n in range(N):
+            for k in range(L):
+                gv = g[n, c, k]
+                a += gv
+                b += gv * (x[n, c, k] - m)
+        sum_g[c] = a
+        sum_gx[c] = b * invstd[c]
+    return sum_g, sum_gx
+
+
+@njit(parallel=True)
+def _channel_affine(u, v, a, b, d, out):
+    """out[n, c, k] = a[c]·u[n, c, k] + b[c]·v[n, c, k] + d[c]   (v may be u when b is 0)."""
+    N, C, L = u.shape
+    for nc in prange(N * C):
+        n = nc // C
+        c = nc % C
+        ac, bc, dc = a[c], b[c], d[c]
+        for k in range(L):
+            out[n, c, k] = ac * u[n, c, k] + bc * v[n, c, k] + dc
+
+
+def _affine(u, v, a, b, d):
+    out = np.empty_like(u)  # numpy allocates (huge pages, see im2col.py), numba fills
+    _channel_affine(u, v, a, b, d, out)
+    return out
+
+
+def _batch_norm_forward_fast(x, weight, bias, running_mean, running_var, training, factor, eps):
+    x3 = _as_ncl(x)
+    if training:
+        M = _check_train_size(x)
+        mean, var = _channel_stats(x3)
+        if running_mean is not None:
+            running_mean *= 1 - factor
+            running_mean += factor * mean
+        if running_var is not None:
+            running_var *= 1 - factor
+            running_var += factor * var * M / (M - 1)
+    else:
+        mean, var = running_mean.astype(np.float64), running_var.astype(np.float64)
+    invstd = 1.0 / np.sqrt(var + eps)
+    scale = invstd if weight is None else weight * invstd  # y = scale·x + (β − μ·scale)
+    shift = -mean * scale if bias is None else bias - mean * scale
+    dt = x.dtype
+    zero = np.zeros_like(scale, dtype=dt)
+    y = _affine(x3, x3, scale.astype(dt), zero, shift.astype(dt))
+    return y.reshape(x.shape), mean.astype(dt), invstd.astype(dt)
+
+
+def _batch_norm_backward_fast(grad_out, x, weight, mean, invstd, training, need=(True, True, True)):
+    dt = x.dtype
+    g3, x3 = _as_ncl(grad_out), _as_ncl(x)
+    M = g3.shape[0] * g3.shape[2]
+    mean64, invstd64 = mean.astype(np.float64), invstd.astype(np.float64)
+    gamma = np.ones_like(mean64) if weight is None else weight.astype(np.float64)
+    sum_g, sum_gx = _channel_sums(g3, x3, mean64, invstd64) if (training or need[1] or need[2]) else (None, None)
+    dx = None
+    if need[0]:
+        alpha = gamma * invstd64
+        if training:  # dx = α(g − Σg/M − x̂ Σgx̂/M), x̂ = (x − μ)s, written as α·g + β'·x + δ
+            beta = -alpha * invstd64 * sum_gx / M
+            delta = alpha * (mean64 * invstd64 * sum_gx / M - sum_g / M)
+        else:
+            beta = delta = np.zeros_like(alpha)
+        dx = _affine(g3, x3, alpha.astype(dt), beta.astype(dt), delta.astype(dt)).reshape(x.shape)
+    dgamma = sum_gx.astype(dt) if need[1] else None
+    dbeta = sum_g.astype(dt) if need[2] else None
+    return dx, dgamma, dbeta
+
+
+batch_norm_forward = pick(_batch_norm_forward_fast, batch_norm_forward_reference)
+batch_norm_backward = pick(_batch_norm_backward_fast, batch_norm_backward_reference)

@@ -1,0 +1,109 @@
+"""F.conv2d: gradcheck over a grid of shapes, torch fixtures in float32/float64, bad arguments."""
+import numpy as np
+import pytest
+from conftest import load_reference
+
+import minitune
+import minitune.nn.functional as F
+
+pytestmark = pytest.mark.kernels
+
+
+def _t(a, requires_grad=True):
+    return minitune.tensor(np.asarray(a), requires_grad=requires_grad)
+
+
+# (N, C, H, W, O, kernel, stride, padding, dilation, groups, bias, fast_mode)
+GRID = [
+    (1, 2, 5, 5, 2, (3, 3), 1, 0, 1, 1, True, False),       # odd size, batch 1
+    (2, 2, 4, 6, 3, (3, 3), 1, 1, 1, 1, False, False),      # even, non-square
+    (1, 2, 6, 5, 2, (3, 3), 2, 1, 1, 1, True, False),       # stride 2
+    (1, 1, 7, 7, 2, (3, 3), 3, 2, 1, 1, False, False),      # stride 3, padding 2
+    (1, 2, 6, 6, 2, (3, 3), 1, 3, 2, 1, True, False),       # padding 3, dilation 2
+    (1, 4, 5, 4, 4, (3, 3), 1, 1, 1, 2, True, False),       # groups 2
+    (2, 3, 5, 5, 3, (3, 3), 2, 1, 1, 3, False, False),      # depthwise (groups = C)
+    (1, 3, 5, 6, 4, (1, 1), 1, 0, 1, 1, True, False),       # 1×1
+    (2, 3, 5, 6, 4, (1, 1), 2, 0, 1, 1, False, False),      # 1×1 stride 2 (downsample)
+    (1, 2, 9, 8, 2, (7, 7), 2, 3, 1, 1, True, True),        # 7×7 stem
+    (1, 2, 6, 9, 2, (2, 3), (2, 1), (0, 2), (1, 2), 1, True, False),  # rectangular everything
+]
+
+
+@pytest.mark.parametrize("N,C,H,W,O,k,s,p,d,groups,bias,fast", GRID)
+def test_gradcheck(N, C, H, W, O, k, s, p, d, groups, bias, fast):
+    rng = np.random.default_rng(0)
+    x = _t(rng.standard_normal((N, C, H, W)))
+    w = _t(rng.standard_normal((O, C // groups) + k))
+    b = _t(rng.standard_normal(O)) if bias else None
+    inputs = (x, w, b) if bias else (x, w)
+    minitune.gradcheck(lambda *t: F.conv2d(t[0], t[1], t[2] if bias else None, s, p, d, groups), inputs,
+                       fast_mode=fast)
+
+
+# name: (stride, padding, dilation, groups) — the same cases as tools/references/kernels.py
+FIXTURES = {
+    "basic3x3": (1, 1, 1, 1),
+    "stride2_groups2": (2, 1, 1, 2),
+    "stride3_pad3_dil2": (3, 3, 2, 1),
+    "depthwise": (1, 1, 1, 4),
+    "stem7x7": (2, 3, 1, 1),
+    "pointwise_stride2": (2, 0, 1, 1),
+    "rect": ((2, 1), (0, 2), (1, 2), 1),
+}
+TOL = {"f64": dict(rtol=1e-10, atol=1e-10), "f32": dict(rtol=1e-4, atol=1e-4)}
+
+
+@pytest.mark.parametrize("tag", ["f64", "f32"])
+@pytest.mark.parametrize("name", FIXTURES)
+def test_matches_torch(name, tag):
+    ref = load_reference(f"kernels_conv2d_{name}_{tag}")
+    x, w = _t(ref["x"]), _t(ref["w"])
+    b = _t(ref["b"]) if "b" in ref else None
+    y = F.conv2d(x, w, b, *FIXTURES[name])
+    assert y.dtype == ref["y"].dtype
+    np.testing.assert_allclose(y.data, ref["y"], **TOL[tag], err_msg="output vs torch")
+    y.backward(minitune.tensor(ref["g"]))
+    np.testing.assert_allclose(x.grad.data, ref["gx"], **TOL[tag], err_msg="grad_input vs torch")
+    np.testing.assert_allclose(w.grad.data, ref["gw"], **TOL[tag], err_msg="grad_weight vs torch")
+    if b is not None:
+        np.testing.assert_allclose(b.grad.data, ref["gb"], **TOL[tag], err_msg="grad_bias vs torch")
+
+
+def test_unbatched_input_and_no_grad():
+    rng = np.random.default_rng(1)
+    x, w = rng.standard_normal((2, 5, 5)), rng.standard_normal((3, 2, 3, 3))
+    y3 = F.conv2d(_t(x, False), _t(w, False), padding=1)
+    y4 = F.conv2d(_t(x[None], False), _t(w, False), padding=1)
+    assert y3.shape == (3, 5, 5)
+    np.testing.assert_array_equal(y3.data, y4.data[0])
+    with minitune.no_grad():
+        assert F.conv2d(_t(x[None]), _t(w)).grad_fn is None
+
+
+f32 = np.float32
+# (input shape, weight shape, kwargs, error, message)
+BAD = [
+    ((1, 3, 5, 5), (4, 2, 3, 3), {}, ValueError, "expects 2 input channels"),
+    ((1, 4, 5, 5), (4, 2, 3, 3), {"groups": 3}, ValueError, "groups=3 must divide"),
+    ((1, 3, 2, 2), (4, 3, 3, 3), {}, ValueError, "larger than the padded input"),
+    ((3, 5, 5, 1, 1), (4, 3, 3, 3), {}, ValueError, "expected 3-D .* or 4-D"),
+    ((1, 3, 5, 5), (4, 3, 3), {}, ValueError, "4-D weight"),
+    ((1, 3, 5, 5), (4, 3, 3, 3), {"stride": 0}, ValueError, "stride and dilation must be positive"),
+    ((1, 3, 5, 5), (4, 3, 3, 3), {"bias": (3,)}, ValueError, r"bias must have shape \(4,\)"),
+]
+
+
+@pytest.mark.parametrize("xs,ws,kwargs,err,message", BAD)
+def test_bad_arguments(xs, ws, kwargs, err, message):
+    kwargs = dict(kwargs)
+    if "bias" in kwargs:
+        kwargs["bias"] = minitune.zeros(*kwargs["bias"])
+    with pytest.raises(err, match=message):
+        F.conv2d(minitune.zeros(*xs), minitune.zeros(*ws), **kwargs)
+
+
+def test_dtype_mix_raises():
+    with pytest.raises(TypeError, match="weight has dtype float64 but input has dtype float32"):
+        F.conv2d(minitune.zeros(1, 3, 5, 5), minitune.zeros(4, 3, 3, 3, dtype=minitune.float64))
+    with pytest.raises(TypeError, match="float32 or float64"):
+        F.conv2d(minitune.zeros(1, 3, 5, 5, dtype=minitune.int64), minitune.zeros(4, 3, 3, 3))

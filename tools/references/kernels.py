@@ -1,0 +1,134 @@
+"""Reference fixtures for the kernels layer: conv2d, pooling, batch_norm, linear (torch 2.13.0).
+
+Each case stores its inputs, a random upstream gradient ``g`` and torch's outputs and input
+gradients, in float64 and float32 (suffix ``_f64`` / ``_f32``).  The test tables in
+``tests/test_functional_*.py`` list the same case names and arguments.
+"""
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+# name: (N, C, H, W, O, kernel, stride, padding, dilation, groups, bias)
+CONV_CASES = {
+    "basic3x3": (2, 3, 7, 6, 4, (3, 3), 1, 1, 1, 1, True),
+    "stride2_groups2": (2, 4, 8, 8, 6, (3, 3), 2, 1, 1, 2, True),
+    "stride3_pad3_dil2": (1, 2, 9, 11, 3, (3, 3), 3, 3, 2, 1, False),
+    "depthwise": (2, 4, 6, 7, 4, (3, 3), 1, 1, 1, 4, True),
+    "stem7x7": (1, 3, 12, 10, 4, (7, 7), 2, 3, 1, 1, False),
+    "pointwise_stride2": (2, 4, 7, 7, 6, (1, 1), 2, 0, 1, 1, False),
+    "rect": (1, 3, 6, 9, 2, (2, 3), (2, 1), (0, 2), (1, 2), 1, True),
+}
+
+# name: (shape, kernel, stride, padding)
+MAX_POOL_CASES = {
+    "k3s2p1": ((2, 3, 9, 8), 3, 2, 1),
+    "k2s2": ((1, 2, 6, 6), 2, None, 0),
+    "k3s1p1": ((1, 2, 7, 5), 3, 1, 1),
+    "rect": ((2, 2, 7, 9), (2, 3), (1, 2), (1, 1)),
+}
+AVG_POOL_CASES = MAX_POOL_CASES
+# name: (shape, output_size)
+ADAPTIVE_CASES = {
+    "global": ((2, 3, 5, 7), (1, 1)),
+    "3x2": ((1, 2, 7, 5), (3, 2)),
+    "4x4": ((1, 2, 10, 9), (4, 4)),
+}
+DTYPES = {"f64": torch.float64, "f32": torch.float32}
+
+
+def _np(t):
+    return t.detach().numpy().copy()
+
+
+def _conv(save):
+    for seed, (name, (N, C, H, W, O, k, s, p, d, groups, bias)) in enumerate(CONV_CASES.items()):
+        for tag, dt in DTYPES.items():
+            gen = torch.Generator().manual_seed(seed)
+            x = torch.randn(N, C, H, W, generator=gen, dtype=torch.float64).to(dt).requires_grad_()
+            w = torch.randn(O, C // groups, *k, generator=gen, dtype=torch.float64).to(dt).requires_grad_()
+            b = torch.randn(O, generator=gen, dtype=torch.float64).to(dt).requires_grad_() if bias else None
+            y = F.conv2d(x, w, b, stride=s, padding=p, dilation=d, groups=groups)
+            g = torch.randn(y.shape, generator=gen, dtype=torch.float64).to(dt)
+            y.backward(g)
+            arrays = dict(x=_np(x), w=_np(w), g=_np(g), y=_np(y), gx=_np(x.grad), gw=_np(w.grad))
+            if bias:
+                arrays.update(b=_np(b), gb=_np(b.grad))
+            save(f"conv2d_{name}_{tag}", **arrays)
+
+
+def _pools(save):
+    for kind, cases in (("max_pool2d", MAX_POOL_CASES), ("avg_pool2d", AVG_POOL_CASES),
+                        ("adaptive_avg_pool2d", ADAPTIVE_CASES)):
+        for name, case in cases.items():
+            for tag, dt in DTYPES.items():
+                gen = torch.Generator().manual_seed(len(name) + 7)
+                x = torch.randn(case[0], generator=gen, dtype=torch.float64).to(dt).requires_grad_()
+                extra = {}
+                if kind == "max_pool2d":
+                    y, idx = F.max_pool2d(x, case[1], case[2], case[3], return_indices=True)
+                    extra["indices"] = idx.numpy()
+                elif kind == "avg_pool2d":
+                    y = F.avg_pool2d(x, case[1], case[2], case[3])
+                else:
+                    y = F.adaptive_avg_pool2d(x, case[1])
+                g = torch.randn(y.shape, generator=gen, dtype=torch.float64).to(dt)
+                y.backward(g)
+                save(f"{kind}_{name}_{tag}", x=_np(x), g=_np(g), y=_np(y), gx=_np(x.grad), **extra)
+
+
+def _batch_norm(save):
+    """Three training steps of nn.BatchNorm2d (momentum 0.1 and None), then one eval step."""
+    for mname, momentum in (("momentum", 0.1), ("cumulative", None)):
+        for tag, dt in DTYPES.items():
+            gen = torch.Generator().manual_seed(11)
+            bn = torch.nn.BatchNorm2d(3, momentum=momentum).to(dt)
+            with torch.no_grad():
+                bn.weight.copy_(torch.randn(3, generator=gen, dtype=torch.float64))
+                bn.bias.copy_(torch.randn(3, generator=gen, dtype=torch.float64))
+            arrays = dict(weight=_np(bn.weight), bias=_np(bn.bias))
+            for step in range(3):
+                x = (torch.randn(4, 3, 5, 6, generator=gen, dtype=torch.float64) * 2 + 1).to(dt).requires_grad_()
+                bn.zero_grad()
+                y = bn(x)
+                g = torch.randn(y.shape, generator=gen, dtype=torch.float64).to(dt)
+                y.backward(g)
+                arrays.update({f"x{step}": _np(x), f"g{step}": _np(g), f"y{step}": _np(y), f"gx{step}": _np(x.grad),
+                               f"gw{step}": _np(bn.weight.grad), f"gb{step}": _np(bn.bias.grad),
+                               f"running_mean{step}": _np(bn.running_mean), f"running_var{step}": _np(bn.running_var)})
+            bn.eval()
+            bn.zero_grad()
+            x = torch.randn(2, 3, 4, 5, generator=gen, dtype=torch.float64).to(dt).requires_grad_()
+            y = bn(x)
+            g = torch.randn(y.shape, generator=gen, dtype=torch.float64).to(dt)
+            y.backward(g)
+            arrays.update(x_eval=_np(x), g_eval=_np(g), y_eval=_np(y), gx_eval=_np(x.grad),
+                          gw_eval=_np(bn.weight.grad), gb_eval=_np(bn.bias.grad))
+            save(f"batch_norm_{mname}_{tag}", **arrays)
+    # 2-D (N, C) input, no affine, no running statistics
+    for tag, dt in DTYPES.items():
+        gen = torch.Generator().manual_seed(12)
+        x = torch.randn(6, 4, generator=gen, dtype=torch.float64).to(dt).requires_grad_()
+        y = F.batch_norm(x, None, None, training=True)
+        g = torch.randn(y.shape, generator=gen, dtype=torch.float64).to(dt)
+        y.backward(g)
+        save(f"batch_norm_2d_noaffine_{tag}", x=_np(x), g=_np(g), y=_np(y), gx=_np(x.grad))
+
+
+def _linear(save):
+    for tag, dt in DTYPES.items():
+        gen = torch.Generator().manual_seed(13)
+        x = torch.randn(2, 3, 5, generator=gen, dtype=torch.float64).to(dt).requires_grad_()
+        w = torch.randn(4, 5, generator=gen, dtype=torch.float64).to(dt).requires_grad_()
+        b = torch.randn(4, generator=gen, dtype=torch.float64).to(dt).requires_grad_()
+        y = F.linear(x, w, b)
+        g = torch.randn(y.shape, generator=gen, dtype=torch.float64).to(dt)
+        y.backward(g)
+        save(f"linear_{tag}", x=_np(x), w=_np(w), b=_np(b), g=_np(g), y=_np(y), gx=_np(x.grad), gw=_np(w.grad),
+             gb=_np(b.grad))
+
+
+def make(save):
+    _conv(save)
+    _pools(save)
+    _batch_norm(save)
+    _linear(save)
