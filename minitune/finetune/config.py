@@ -22,7 +22,7 @@ class FinetuneConfig:
     schedule: str = "none"
     step_size: int = 7
     gamma: float = 0.1
-    epochs: int = None  # default: 3 on the synthetic set, 5 on a folder
+    epochs: int = None  # default: 5
     batch_size: int = 16
     image_size: int = None  # default: 64 on the synthetic set, 224 on a folder
     augment: bool = None  # default: on for "full", off for "head" (which then caches backbone features)
@@ -30,8 +30,8 @@ class FinetuneConfig:
     seed: int = 0
     out: str = "runs/finetune"
     resume: str = None  # a previous run's output folder: continue from its last checkpoint
-    synthetic_train_per_class: int = 60
-    synthetic_val_per_class: int = 25
+    synthetic_train_per_class: int = 80
+    synthetic_val_per_class: int = 30
     progress: bool = True
 
     def resolved(self):
@@ -44,7 +44,7 @@ class FinetuneConfig:
         if c.lr is None:
             c.lr = 1e-3
         if c.epochs is None:
-            c.epochs = 3 if synthetic else 5
+            c.epochs = 5
         if c.image_size is None:
             c.image_size = 64 if synthetic else 224
         if c.augment is None:

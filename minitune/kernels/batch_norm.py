@@ -55,6 +55,7 @@ def _check_train_size(x):
 
 def batch_norm_forward_reference(x, weight, bias, running_mean, running_var, training, factor, eps):
     """numpy twin.  Returns (y, mean, invstd); updates running_mean/var in place when training."""
+    # BEGIN SOLUTION A2: implement the numpy twin of the batch norm forward (batch statistics, unbiased running_var update, eval mode)
     axes = (0,) + tuple(range(2, x.ndim))
     shape = (1, -1) + (1,) * (x.ndim - 2)
     if training:
@@ -77,10 +78,12 @@ def batch_norm_forward_reference(x, weight, bias, running_mean, running_var, tra
     if bias is not None:
         y = y + bias.reshape(shape)
     return y.astype(x.dtype), mean.astype(x.dtype), invstd.astype(x.dtype)
+    # END SOLUTION
 
 
 def batch_norm_backward_reference(grad_out, x, weight, mean, invstd, training, need=(True, True, True)):
     """numpy twin of dx = γs(g − mean(g) − x̂·mean(g x̂)) (training) or γ s g (eval); dγ = Σ g x̂; dβ = Σ g."""
+    # BEGIN SOLUTION A2: implement the numpy twin of the compact batch norm backward
     axes = (0,) + tuple(range(2, x.ndim))
     shape = (1, -1) + (1,) * (x.ndim - 2)
     gamma = np.ones_like(mean) if weight is None else weight
@@ -95,6 +98,7 @@ def batch_norm_backward_reference(grad_out, x, weight, mean, invstd, training, n
     dbeta = g.sum(axis=axes)
     return (dx.astype(x.dtype) if need[0] else None, dgamma.astype(x.dtype) if need[1] else None,
             dbeta.astype(x.dtype) if need[2] else None)
+    # END SOLUTION
 
 
 # ---------------------------------------------------------------- numba kernels
@@ -160,6 +164,7 @@ def _affine(u, v, a, b, d):
 
 
 def _batch_norm_forward_fast(x, weight, bias, running_mean, running_var, training, factor, eps):
+    # BEGIN SOLUTION A2: implement the fast batch norm forward (per-channel statistics with the numba kernels, then y = scale x + shift)
     x3 = _as_ncl(x)
     if training:
         M = _check_train_size(x)
@@ -179,9 +184,11 @@ def _batch_norm_forward_fast(x, weight, bias, running_mean, running_var, trainin
     zero = np.zeros_like(scale, dtype=dt)
     y = _affine(x3, x3, scale.astype(dt), zero, shift.astype(dt))
     return y.reshape(x.shape), mean.astype(dt), invstd.astype(dt)
+    # END SOLUTION
 
 
 def _batch_norm_backward_fast(grad_out, x, weight, mean, invstd, training, need=(True, True, True)):
+    # BEGIN SOLUTION A2: implement the fast compact batch norm backward (dx = alpha g + beta' x + delta)
     dt = x.dtype
     g3, x3 = _as_ncl(grad_out), _as_ncl(x)
     M = g3.shape[0] * g3.shape[2]
@@ -200,6 +207,7 @@ def _batch_norm_backward_fast(grad_out, x, weight, mean, invstd, training, need=
     dgamma = sum_gx.astype(dt) if need[1] else None
     dbeta = sum_g.astype(dt) if need[2] else None
     return dx, dgamma, dbeta
+    # END SOLUTION
 
 
 batch_norm_forward = pick(_batch_norm_forward_fast, batch_norm_forward_reference)

@@ -67,6 +67,7 @@ def _window(xp, i, j, stride, dilation, Ho, Wo):
 
 def conv2d_forward_reference(x, weight, bias, stride, padding, dilation, groups):
     """numpy twin: y = b + Σ_{i,j} einsum over channels of w[:, :, i, j] and the (i, j) window."""
+    # BEGIN SOLUTION A2: implement the numpy twin of the conv2d forward (the cross-correlation sum, one einsum per kernel offset)
     N, C, H, W = x.shape
     O, Cg, kh, kw = weight.shape
     Og = O // groups
@@ -83,10 +84,12 @@ def conv2d_forward_reference(x, weight, bias, stride, padding, dilation, groups)
     if bias is not None:
         y += bias[None, :, None, None]
     return y
+    # END SOLUTION
 
 
 def conv2d_backward_reference(grad_out, x, weight, stride, padding, dilation, groups, need=(True, True, True)):
     """numpy twin: the adjoint of each (i, j) term of the forward sum."""
+    # BEGIN SOLUTION A2: implement the numpy twin of the conv2d backward (grad_input, grad_weight, grad_bias)
     N, C, H, W = x.shape
     O, Cg, kh, kw = weight.shape
     Og = O // groups
@@ -106,6 +109,7 @@ def conv2d_backward_reference(grad_out, x, weight, stride, padding, dilation, gr
     gx = gxp[:, :, ph: ph + H, pw: pw + W].copy()
     gb = grad_out.sum(axis=(0, 2, 3))
     return (gx if need[0] else None, gw if need[1] else None, gb if need[2] else None)
+    # END SOLUTION
 
 
 # ---------------------------------------------------------------- fast path: im2col + BLAS GEMM
@@ -166,6 +170,7 @@ def conv2d_columns(x, kernel, stride, padding, dilation, reuse=False):
 
 
 def _conv2d_forward_fast(x, weight, bias, stride, padding, dilation, groups, return_columns=False):
+    # BEGIN SOLUTION A2: implement the fast conv2d forward: im2col, then one GEMM Y = W2 col per group
     N, C, H, W = x.shape
     O, Cg, kh, kw = weight.shape
     G, Og, K = groups, O // groups, Cg * kh * kw
@@ -178,10 +183,12 @@ def _conv2d_forward_fast(x, weight, bias, stride, padding, dilation, groups, ret
         Y += bias[:, None]
     y = _columns_to_batch(Y.reshape(O, -1), N, Ho, Wo)
     return (y, col) if return_columns else y
+    # END SOLUTION
 
 
 def _conv2d_backward_fast(grad_out, x, weight, stride, padding, dilation, groups, need=(True, True, True),
                           col=None):
+    # BEGIN SOLUTION A2: implement the fast conv2d backward: grad_weight = Gy col^T, grad_input = col2im(W2^T Gy), grad_bias = sum of g
     N, C, H, W = x.shape
     O, Cg, kh, kw = weight.shape
     G, Og, K = groups, O // groups, Cg * kh * kw
@@ -213,6 +220,7 @@ def _conv2d_backward_fast(grad_out, x, weight, stride, padding, dilation, groups
     if need[2]:
         gb = grad_out.sum(axis=(0, 2, 3))
     return gx, gw, gb
+    # END SOLUTION
 
 
 def _conv2d_forward_twin(x, weight, bias, stride, padding, dilation, groups, return_columns=False):

@@ -67,6 +67,7 @@ _valid_range_jit = njit()(_valid_range)
 
 @njit(parallel=True)
 def _im2col_numba(x, col, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo):
+    # BEGIN SOLUTION A2: implement the numba im2col kernel (unfold every receptive field into a column)
     N, C, H, W = x.shape
     L = Ho * Wo
     for r in prange(C * kh * kw):
@@ -87,6 +88,7 @@ def _im2col_numba(x, col, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo):
                 elif hi > lo:
                     col[r, base + lo:base + hi] = x[n, c, h, lo * sw + off:(hi - 1) * sw + off + 1:sw]
                 col[r, base + hi:base + Wo] = 0
+    # END SOLUTION
 
 
 @njit(parallel=True)

@@ -90,8 +90,8 @@ class Adam(Optimizer):
                     state["step"] = Tensor._wrap(np.asarray(float(state["step"]), dtype=np.float32))
 
     def step(self, closure=None):
-        # BEGIN SOLUTION A4: implement Adam.step (moments m and v, bias corrections, eps after the square root, amsgrad, weight decay)
         """One update of every parameter with a gradient; returns ``closure()``'s loss if given."""
+        # BEGIN SOLUTION A4: implement Adam.step (moments m and v, bias corrections, eps after the square root, amsgrad, weight decay)
         loss = self._evaluate_closure(closure)
         for group in self.param_groups:
             # Python floats, as torch uses: a numpy float64 scalar would promote float32 arithmetic to float64

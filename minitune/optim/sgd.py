@@ -66,8 +66,8 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def step(self, closure=None):
-        # BEGIN SOLUTION A4: implement SGD.step (weight decay, momentum buffer b = mu b + (1-tau) g with b1 = g1, nesterov, maximize)
         """One update of every parameter with a gradient; returns ``closure()``'s loss if given."""
+        # BEGIN SOLUTION A4: implement SGD.step (weight decay, momentum buffer b = mu b + (1-tau) g with b1 = g1, nesterov, maximize)
         loss = self._evaluate_closure(closure)
         for group in self.param_groups:
             # Python floats, as torch uses: a numpy float64 scalar would promote float32 arithmetic to float64
