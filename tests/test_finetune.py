@@ -167,3 +167,13 @@ def test_synthetic_default_learns(tmp_path):
                  log=lambda *a: None)
     assert result["config"]["optimizer"] == "adam"  # chosen for training from scratch
     assert result["best"]["val_acc"] >= 0.5
+
+
+def test_head_on_real_photos(tmp_path, hymenoptera):
+    """ants vs bees end to end (skipped without the data): the tutorial's 244/153 split, both classes."""
+    result = fit(FinetuneConfig(data=str(hymenoptera), weights="none", strategy="head", image_size=64, epochs=2,
+                                workers=2, out=str(tmp_path / "hym"), progress=False), log=lambda *a: None)
+    assert result["classes"] == ["ants", "bees"]
+    assert "244 train / 153 val" in result["data"]
+    assert result["feature_seconds"] > 0 and len(result["history"]) == 2
+    assert sum(result["report"][c]["support"] for c in result["classes"]) == 153

@@ -85,15 +85,19 @@ def fit(config, log=print):
     # Batches of 1 make train-mode BatchNorm fail; drop a short last batch when BN trains.
     bn_trains = c.strategy == "full" and not c.freeze_bn
     cached = c.strategy == "head" and not c.augment
+    feature_seconds = None
     if cached:
         model.eval()
         plain = dict(batch_size=c.batch_size, shuffle=False, num_workers=c.workers, seed=c.seed)
-        feats = []
+        feats, t0 = [], time.perf_counter()
         for name, dataset in (("train", train_set), ("val", val_set)):
             bar = Progress(DataLoader(dataset, **plain), f"features {name}", total=len(dataset), unit="img",
                            enabled=c.progress)
             feats.append(backbone_features(model, bar, bar))
         tr, va = feats
+        feature_seconds = time.perf_counter() - t0
+        log(f"backbone features of {len(train_set) + len(val_set)} images computed once in {feature_seconds:.1f} s; "
+            "the epochs train the head on them")
         train_loader = feature_loader(*tr, c.batch_size, True, c.seed)
         val_loader = feature_loader(*va, c.batch_size, False, c.seed)
         net = HeadOnly(model)
@@ -147,7 +151,7 @@ def fit(config, log=print):
             f"continue with --resume {c.out}")
 
     result = {"classes": classes, "data": data_desc, "weights": weights_desc, "config": c.to_dict(),
-              "history": history, "interrupted": interrupted}
+              "history": history, "interrupted": interrupted, "feature_seconds": feature_seconds}
     confusion = None
     if best is not None:
         confusion = M.confusion_matrix(best["targets"], best["preds"], len(classes))

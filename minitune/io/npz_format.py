@@ -58,6 +58,8 @@ def save_converted(path, state_dict, metadata=None):
 def load_converted(path):
     """``(state_dict, metadata)`` from a converted ``.npz``; ValueError naming the file if it is not one."""
     path = os.fspath(path)
+    if os.path.isfile(path) and not zipfile.is_zipfile(path):
+        raise ValueError(f"{path}: not a .npz weights file (convert a .pth with: minitune weights convert IN.pth OUT.npz)")
     try:
         with np.load(path, allow_pickle=False) as f:
             if METADATA_KEY not in f.files:
