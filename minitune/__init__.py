@@ -6,7 +6,7 @@ The public names mirror PyTorch's: ``minitune.tensor``, ``minitune.no_grad``,
 from .autograd import *  # noqa: F401,F403
 from .autograd import Function, Tensor  # noqa: F401
 from .autograd.gradcheck import GradcheckError, gradcheck  # noqa: F401
-from .autograd.tensor import bool_ as bool  # noqa: F401,A001 - torch.bool
+from .autograd.dtypes import bool_ as bool  # noqa: F401,A001 - torch.bool
 from .random import initial_seed, manual_seed  # noqa: F401
 from . import io, nn, optim, models, data, metrics  # noqa: E402,F401  (torch.nn, torch.optim, …)
 

@@ -6,5 +6,5 @@ from .functions import (abs, amax, argmax, cat, clamp, exp, flatten, is_tensor, 
                         permute, relu, reshape, sigmoid, sqrt, squeeze, stack, sum, tanh, transpose, unsqueeze, where)
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .sum_to import sum_to
-from .tensor import (Tensor, bool_, double, float, float16, float32, float64, int8, int16, int32, int64, long,
-                     uint8)
+from .dtypes import bool_, double, float, float16, float32, float64, int8, int16, int32, int64, long, uint8
+from .tensor import Tensor

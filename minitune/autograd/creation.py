@@ -6,7 +6,8 @@ Shapes may be given as ``zeros(2, 3)`` or ``zeros((2, 3))``.  The default dtype 
 import numpy as np
 
 from .. import random as _random
-from .tensor import Tensor, _check_dtype, _to_array, float32, int64
+from .dtypes import check_dtype, float32, int64, to_array
+from .tensor import Tensor
 
 
 def _shape(size):
@@ -27,7 +28,7 @@ def _make(array, dtype, requires_grad):
 
 def tensor(data, dtype=None, requires_grad=False):
     """A new tensor holding a copy of ``data`` (nested lists, numbers or an array)."""
-    arr = np.array(_to_array(data, dtype), copy=True)
+    arr = np.array(to_array(data, dtype), copy=True)
     return _make(arr, None, requires_grad)
 
 
@@ -41,21 +42,21 @@ def from_numpy(array):
 def as_tensor(data, dtype=None):
     if isinstance(data, Tensor) and (dtype is None or data.dtype == np.dtype(dtype)):
         return data
-    return Tensor(_to_array(data, dtype))
+    return Tensor(to_array(data, dtype))
 
 
 def zeros(*size, dtype=float32, requires_grad=False):
-    return _make(np.zeros(_shape(size), dtype=_check_dtype(dtype)), None, requires_grad)
+    return _make(np.zeros(_shape(size), dtype=check_dtype(dtype)), None, requires_grad)
 
 
 def ones(*size, dtype=float32, requires_grad=False):
-    return _make(np.ones(_shape(size), dtype=_check_dtype(dtype)), None, requires_grad)
+    return _make(np.ones(_shape(size), dtype=check_dtype(dtype)), None, requires_grad)
 
 
 def full(size, fill_value, dtype=None, requires_grad=False):
     if dtype is None:
         dtype = float32 if isinstance(fill_value, float) else (np.bool_ if isinstance(fill_value, bool) else int64)
-    return _make(np.full(_shape((size,)), fill_value, dtype=_check_dtype(dtype)), None, requires_grad)
+    return _make(np.full(_shape((size,)), fill_value, dtype=check_dtype(dtype)), None, requires_grad)
 
 
 def empty(*size, dtype=float32, requires_grad=False):
@@ -63,26 +64,26 @@ def empty(*size, dtype=float32, requires_grad=False):
 
 
 def eye(n, m=None, dtype=float32, requires_grad=False):
-    return _make(np.eye(n, m, dtype=_check_dtype(dtype)), None, requires_grad)
+    return _make(np.eye(n, m, dtype=check_dtype(dtype)), None, requires_grad)
 
 
 def randn(*size, dtype=float32, requires_grad=False, generator=None):
     """Samples of N(0, 1) from minitune's seeded generator."""
     rng = generator or _random.default_generator()
-    return _make(rng.standard_normal(_shape(size)).astype(_check_dtype(dtype)), None, requires_grad)
+    return _make(rng.standard_normal(_shape(size)).astype(check_dtype(dtype)), None, requires_grad)
 
 
 def rand(*size, dtype=float32, requires_grad=False, generator=None):
     """Samples of U[0, 1) from minitune's seeded generator."""
     rng = generator or _random.default_generator()
-    return _make(rng.random(_shape(size)).astype(_check_dtype(dtype)), None, requires_grad)
+    return _make(rng.random(_shape(size)).astype(check_dtype(dtype)), None, requires_grad)
 
 
 def randint(low, high=None, size=(), dtype=int64, generator=None):
     if high is None:
         low, high = 0, low
     rng = generator or _random.default_generator()
-    return Tensor(rng.integers(low, high, size=_shape((size,))).astype(_check_dtype(dtype)))
+    return Tensor(rng.integers(low, high, size=_shape((size,))).astype(check_dtype(dtype)))
 
 
 def randperm(n, generator=None):
@@ -95,15 +96,15 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False):
         start, end = 0, start
     if dtype is None:
         dtype = int64 if all(isinstance(v, (int, np.integer)) for v in (start, end, step)) else float32
-    return _make(np.arange(start, end, step).astype(_check_dtype(dtype)), None, requires_grad)
+    return _make(np.arange(start, end, step).astype(check_dtype(dtype)), None, requires_grad)
 
 
 def linspace(start, end, steps, dtype=float32, requires_grad=False):
-    return _make(np.linspace(start, end, steps).astype(_check_dtype(dtype)), None, requires_grad)
+    return _make(np.linspace(start, end, steps).astype(check_dtype(dtype)), None, requires_grad)
 
 
 def _like(t, fn, dtype, requires_grad):
-    dt = t.dtype if dtype is None else _check_dtype(dtype)
+    dt = t.dtype if dtype is None else check_dtype(dtype)
     return _make(fn(t.shape).astype(dt), None, requires_grad)
 
 

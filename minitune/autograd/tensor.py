@@ -9,6 +9,7 @@ import numbers
 
 import numpy as np
 
+from .dtypes import _TORCH_NAMES, bool_, check_dtype, float32, float64, int32, int64, promote_types, to_array
 from .engine import run_backward
 from .grad_mode import is_grad_enabled
 from .ops.arithmetic import Add, Div, Maximum, Mul, Neg, Pow, Sub, Where
@@ -17,63 +18,6 @@ from .ops.indexing import Cat, GetItem, Stack
 from .ops.matmul import MatMul
 from .ops.reduction import Amax, MaxDim, Mean, Sum, normalize_dims
 from .ops.shape import Expand, Permute, Reshape
-
-float16 = np.dtype(np.float16)
-float32 = np.dtype(np.float32)
-float64 = np.dtype(np.float64)
-int8 = np.dtype(np.int8)
-int16 = np.dtype(np.int16)
-int32 = np.dtype(np.int32)
-int64 = np.dtype(np.int64)
-uint8 = np.dtype(np.uint8)
-bool_ = np.dtype(np.bool_)
-float = float32  # noqa: A001 - torch.float is float32
-double = float64
-long = int64
-
-_ALLOWED = {float16, float32, float64, int8, int16, int32, int64, uint8, bool_}
-_TORCH_NAMES = {float16: "float16", float32: "float32", float64: "float64", int8: "int8", int16: "int16",
-                int32: "int32", int64: "int64", uint8: "uint8", bool_: "bool"}
-
-
-def _check_dtype(dtype):
-    dtype = np.dtype(dtype)
-    if dtype not in _ALLOWED:
-        raise TypeError(f"unsupported dtype {dtype}; expected one of "
-                        f"{', '.join(sorted(_TORCH_NAMES[d] for d in _ALLOWED))}")
-    return dtype
-
-
-def _to_array(data, dtype=None):
-    """Convert ``data`` into an array with torch's dtype inference.
-
-    Python floats give float32, ints int64, bools bool; numpy arrays keep their dtype
-    (float64 stays float64, as ``torch.from_numpy`` keeps it).
-    """
-    if isinstance(data, Tensor):
-        arr = data.data
-    elif isinstance(data, np.ndarray):
-        arr = data
-    elif isinstance(data, np.generic):
-        arr = np.asarray(data)
-    else:
-        try:
-            arr = np.asarray(data)
-        except (ValueError, TypeError) as exc:
-            raise TypeError(f"cannot make a tensor from {type(data).__name__}: {exc}") from None
-        if arr.dtype == np.float64:
-            arr = arr.astype(np.float32)
-        elif arr.dtype.kind in "iu":
-            arr = arr.astype(np.int64)
-    if arr.dtype == object or arr.dtype.kind in "USVMmOc":
-        raise TypeError(f"cannot make a tensor from {type(data).__name__} with numpy dtype {arr.dtype}; "
-                        "expected numbers, nested lists of numbers or a numeric array")
-    if dtype is not None:
-        arr = arr.astype(_check_dtype(dtype), copy=False)
-    else:
-        _check_dtype(arr.dtype)
-    return arr
-
 
 def _operand(other, like):
     """``other`` as an array for a binary op with tensor ``like`` (scalars take like's dtype)."""
@@ -86,24 +30,8 @@ def _operand(other, like):
             return Tensor(np.asarray(other, dtype=like.data.dtype if like.data.dtype != bool_ else int64))
         return Tensor(np.asarray(other, dtype=float32))
     if isinstance(other, (list, tuple, np.ndarray)):
-        return Tensor(_to_array(other))
+        return Tensor(to_array(other))
     raise TypeError(f"unsupported operand type {type(other).__name__}; expected a Tensor or a number")
-
-
-def promote_types(a, b):
-    """torch's type promotion for two tensors: a higher category (bool < int < float) wins
-    outright; within one category a 0-d tensor gives way to a dimensioned one, otherwise
-    the wider dtype wins.  (float32 tensor * int64 tensor is float32, not numpy's float64.)"""
-    cat = {"b": 0, "u": 1, "i": 1, "f": 2}
-    da, db = a.data.dtype, b.data.dtype
-    if da == db:
-        return da
-    ca, cb = cat[da.kind], cat[db.kind]
-    if ca != cb:
-        return da if ca > cb else db
-    if (a.data.ndim == 0) != (b.data.ndim == 0):
-        return db if a.data.ndim == 0 else da
-    return np.result_type(da, db)
 
 
 def _binary(fn, a, b, name):
@@ -112,7 +40,7 @@ def _binary(fn, a, b, name):
     except ValueError:
         raise ValueError(f"{name}: shapes {tuple(a.data.shape)} and {tuple(b.data.shape)} cannot be broadcast together") from None
     if a.data.dtype != b.data.dtype:
-        dt = promote_types(a, b)
+        dt = promote_types(a.data.dtype, b.data.dtype, a.data.ndim == 0, b.data.ndim == 0)
         a = a if a.data.dtype == dt else a.to(dt)
         b = b if b.data.dtype == dt else b.to(dt)
     return fn.apply(a, b)
@@ -124,7 +52,7 @@ class Tensor:
     __array_priority__ = 1000  # numpy defers to Tensor's reflected operators
 
     def __init__(self, data, dtype=None, requires_grad=False):
-        self.data = _to_array(data, dtype)
+        self.data = to_array(data, dtype)
         self.grad = None
         self.grad_fn = None
         self.requires_grad = False
@@ -240,7 +168,7 @@ class Tensor:
 
     # ---- conversion ---------------------------------------------------------------------------
     def to(self, dtype):
-        dtype = _check_dtype(dtype)
+        dtype = check_dtype(dtype)
         if dtype == self.data.dtype:
             return self
         if self.requires_grad and dtype.kind == "f":

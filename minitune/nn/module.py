@@ -15,7 +15,8 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
-from ..autograd.tensor import Tensor, _check_dtype
+from ..autograd.dtypes import check_dtype
+from ..autograd.tensor import Tensor
 from .parameter import Parameter
 
 
@@ -271,7 +272,7 @@ class Module:
             raise ValueError(f"minitune runs on the CPU only, got device={kwargs['device']!r}")
         if dtype is None:
             return self
-        dtype = _check_dtype(dtype)
+        dtype = check_dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
         for module in self.modules():

@@ -1,7 +1,8 @@
 """``Parameter``: a leaf tensor that a ``Module`` registers as one of its learnable weights."""
 import numpy as np
 
-from ..autograd.tensor import Tensor, _to_array
+from ..autograd.dtypes import to_array
+from ..autograd.tensor import Tensor
 
 
 class Parameter(Tensor):
@@ -10,7 +11,7 @@ class Parameter(Tensor):
     def __init__(self, data=None, requires_grad=True):
         if data is None:
             data = np.zeros((0,), dtype=np.float32)
-        super().__init__(_to_array(data))
+        super().__init__(to_array(data))
         self.requires_grad_(requires_grad)
 
     def __repr__(self):
