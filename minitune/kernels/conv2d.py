@@ -26,17 +26,28 @@ d(k−1) − p) with the kernel flipped in both spatial axes and with in/out cha
 swapped — i.e. a transposed convolution; col2im computes it without building the
 flipped kernel.
 
-The three GEMMs are one ``np.matmul`` call each over the whole batch (BLAS sgemm, ~200
-GFLOP/s float32 on the 2-core test machine; see matmul.py for why not our own numba GEMM);
-im2col/col2im are numba kernels.  The columns live in one reusable per-thread workspace
-(``scratch``): the backward recomputes im2col(x) there rather than keeping each layer's
-columns alive from the forward — measured on ResNet-18, keeping them cost 743 MiB at batch
-8 (2.9 GiB at batch 32) and the page faults of that much fresh memory cost more time than
-the second im2col.  Fast path: a 1×1 kernel with no padding needs no im2col (col is x
-itself, channel-major, sub-sampled by the stride).
+The GEMMs are ``np.matmul`` calls (BLAS sgemm; see matmul.py for why not our own numba
+GEMM); im2col/col2im are numba kernels.  Two layouts, chosen by the output plane size L:
 
-Measured (ResNet-18 training step, batch 8, 2 threads): the GEMMs are ~55% of the step,
-im2col + col2im ~25%.
+- L ≥ ``PER_SAMPLE_MIN_L`` (256; ResNet-18's stem, layer1, layer2), groups = 1: one sample at
+  a time — col[n] = im2col(x[n]) (K × L, K = C·kh·kw), y[n] = W₂ · col[n] written straight
+  into the NCHW output, grad_weight = Σₙ g[n] · col[n]ᵀ with g[n] = grad_out[n] as (O, L),
+  grad_input[n] = col2im(W₂ᵀ · g[n]).  A sample's columns (7 MB for layer1 at any batch size)
+  stay in cache between im2col and the GEMM, and no (O, N·L) ↔ NCHW transpose is needed.
+  Measured at batch 8: the stem convolution 21 → 9.5 ms, a layer1 one 11 → 8 ms (forward).
+- smaller planes (layer3-4: L = 196, 49) or groups > 1: the whole batch side by side, one
+  GEMM per group over (C_g·kh·kw, N·L) columns, as in the formulas above — per-sample GEMMs
+  would be skinny (L = 49), and these columns are small anyway.
+
+The columns live in one reusable per-thread workspace (``scratch``): the backward recomputes
+im2col(x) there rather than keeping each layer's columns alive from the forward — measured
+on ResNet-18, keeping them cost 743 MiB at batch 8 (2.9 GiB at batch 32) and the page faults
+of that much fresh memory cost more time than the second im2col.  Fast path: a 1×1 kernel
+with no padding needs no im2col (col is x itself, channel-major, sub-sampled by the stride).
+
+Measured (ResNet-18 training step, batch 8, 2 threads, OpenBLAS with its SkylakeX kernels,
+2026-11-28): ~400 ms, of which the GEMMs ~210 ms (≈ 400 GFLOP/s), im2col ~64 ms (forward
+and backward), col2im ~17 ms; the rest is batch norm, pooling, ReLU and the autograd engine.
 """
 import threading
 
@@ -114,6 +125,11 @@ def conv2d_backward_reference(grad_out, x, weight, stride, padding, dilation, gr
 
 # ---------------------------------------------------------------- fast path: im2col + BLAS GEMM
 
+# Convolutions whose output plane has at least this many pixels run one sample at a time (see the
+# module docstring); smaller ones (ResNet-18's layer3-4: 196 and 49) as one GEMM over the batch.
+PER_SAMPLE_MIN_L = 256
+
+
 def _is_pointwise(kernel, padding, dilation):
     return kernel == (1, 1) and padding == (0, 0)
 
@@ -136,9 +152,10 @@ _workspace = threading.local()
 def scratch(shape, dtype):
     """A reusable array of ``shape`` for im2col columns, one per thread, grown on demand.
 
-    The columns are the largest temporaries of a network (58 MB per 3×3 layer1 convolution
-    of ResNet-18 at batch 8).  A fresh array costs page faults on every call; this one is
-    allocated once per size and reused by every convolution, forward and backward.  Its
+    The columns are the largest temporaries of a network (7 MB per sample of a 3×3 layer1
+    convolution of ResNet-18; 14 MB for a whole batch-8 layer3 one).  A fresh array costs
+    page faults on every call; this one is allocated once per size and reused by every
+    convolution, forward and backward.  Its
     contents are overwritten by the next convolution: never return it to a caller.
     """
     dtype = np.dtype(dtype)
@@ -175,6 +192,15 @@ def _conv2d_forward_fast(x, weight, bias, stride, padding, dilation, groups, ret
     O, Cg, kh, kw = weight.shape
     G, Og, K = groups, O // groups, Cg * kh * kw
     Ho, Wo = conv2d_output_size(H, W, (kh, kw), stride, padding, dilation)
+    if G == 1 and not return_columns and Ho * Wo >= PER_SAMPLE_MIN_L:  # large planes: see the module docstring
+        y = np.empty((N, O, Ho, Wo), dtype=x.dtype)
+        for n in range(N):  # y[n] = W₂ · im2col(x[n]), written in place: no (O, N·L) → NCHW transpose
+            yn = y[n].reshape(O, Ho * Wo)
+            np.matmul(weight.reshape(O, K), conv2d_columns(x[n:n + 1], (kh, kw), stride, padding, dilation,
+                                                          reuse=True), out=yn)
+            if bias is not None:
+                yn += bias[:, None]
+        return y
     col = conv2d_columns(x, (kh, kw), stride, padding, dilation, reuse=not return_columns)
     w2 = weight.reshape(G, Og, K)
     Y = np.matmul(w2[0], col) if G == 1 else np.matmul(w2, col.reshape(G, K, -1))  # one sgemm per group
@@ -193,8 +219,12 @@ def _conv2d_backward_fast(grad_out, x, weight, stride, padding, dilation, groups
     O, Cg, kh, kw = weight.shape
     G, Og, K = groups, O // groups, Cg * kh * kw
     _, _, Ho, Wo = grad_out.shape
+    gb = grad_out.sum(axis=(0, 2, 3)) if need[2] else None
+    if G == 1 and col is None and Ho * Wo >= PER_SAMPLE_MIN_L:
+        gx, gw = _conv2d_backward_per_sample(grad_out, x, weight, stride, padding, dilation, need)
+        return gx, gw, gb
     Gy = _batch_to_columns(grad_out).reshape(G, Og, -1)  # (G, O_g, N·L)
-    gx = gw = gb = None
+    gx = gw = None
     if need[1]:
         if col is None:  # recomputed into the workspace: cheaper than keeping it (see module docstring)
             col = conv2d_columns(x, (kh, kw), stride, padding, dilation, reuse=True)
@@ -217,9 +247,40 @@ def _conv2d_backward_fast(grad_out, x, weight, stride, padding, dilation, groups
         else:
             (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
             gx = col2im(gcol, N, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo)
-    if need[2]:
-        gb = grad_out.sum(axis=(0, 2, 3))
     return gx, gw, gb
+    # END SOLUTION
+
+
+def _conv2d_backward_per_sample(grad_out, x, weight, stride, padding, dilation, need):
+    """groups = 1, one sample at a time: grad_weight = Σₙ g[n] · col[n]ᵀ, grad_input[n] = col2im(W₂ᵀ · g[n]).
+
+    g[n] is grad_out[n] as (O, L) — no transpose — and col[n], W₂ᵀ·g[n] stay in cache."""
+    # BEGIN SOLUTION A2: implement the per-sample conv2d backward for large planes (grad_weight accumulated over samples, grad_input = col2im(W2^T g[n]))
+    N, C, H, W = x.shape
+    O, _, kh, kw = weight.shape
+    _, _, Ho, Wo = grad_out.shape
+    K, L = C * kh * kw, Ho * Wo
+    w2 = weight.reshape(O, K)
+    grad_out = np.ascontiguousarray(grad_out)
+    # grad_weight accumulated transposed, gwᵀ += col[n] · g[n]ᵀ: BLAS runs this shape faster
+    # (measured, layer1: 390 against 250 GFLOP/s for g[n] · col[n]ᵀ)
+    gwt = np.zeros((K, O), dtype=x.dtype) if need[1] else None
+    part = np.empty((K, O), dtype=x.dtype) if need[1] else None
+    gx = (np.zeros_like(x) if stride != (1, 1) else np.empty_like(x)) if need[0] else None
+    pointwise = _is_pointwise((kh, kw), padding, dilation)
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    for n in range(N):
+        gy = grad_out[n].reshape(O, L)
+        if need[1]:
+            col = conv2d_columns(x[n:n + 1], (kh, kw), stride, padding, dilation, reuse=True)
+            gwt += np.matmul(col, gy.T, out=part)
+        if need[0]:
+            gcol = np.matmul(w2.T, gy, out=scratch((K, L), x.dtype))  # col of x[n] is no longer needed
+            if pointwise:
+                gx[n, :, ::sh, ::sw] = gcol.reshape(C, Ho, Wo)
+            else:
+                gx[n] = col2im(gcol, 1, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo)[0]
+    return gx, (np.ascontiguousarray(gwt.T).reshape(weight.shape) if need[1] else None)
     # END SOLUTION
 
 

