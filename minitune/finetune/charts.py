@@ -42,16 +42,20 @@ def line_chart(path, series, title, xlabel="epoch", size=(640, 400)):
         x, _ = xy(i, lo)
         d.text((x - 4, h - bottom + 6), str(i + 1), fill="black", font=font)
     d.text(((w - left) // 2, h - 18), xlabel, fill="black", font=font)
-    for k, (name, ys) in enumerate(series.items()):
+    for k, ys in enumerate(series.values()):
         colour = COLOURS[k % len(COLOURS)]
         pts = [xy(i, v) for i, v in enumerate(ys) if v == v]
         if len(pts) > 1:
             d.line(pts, fill=colour, width=2)
         for x, y in pts:
             d.ellipse([x - 3, y - 3, x + 3, y + 3], fill=colour)
-        lx, ly = w - right - 150, top + 8 + 14 * k
-        d.line([lx, ly + 6, lx + 16, ly + 6], fill=colour, width=2)
-        d.text((lx + 22, ly), name, fill=colour, font=font)
+    # The legend last, on a white box in the lower right, so no curve hides it.
+    lx, ly = w - right - 160, h - bottom - 14 * len(series) - 8
+    d.rectangle([lx - 4, ly - 2, w - right - 4, ly + 14 * len(series) + 2], fill="white", outline=(200, 200, 200))
+    for k, name in enumerate(series):
+        colour = COLOURS[k % len(COLOURS)]
+        d.line([lx, ly + 14 * k + 6, lx + 16, ly + 14 * k + 6], fill=colour, width=2)
+        d.text((lx + 22, ly + 14 * k), name, fill=colour, font=font)
     img.save(path)
     return path
 
