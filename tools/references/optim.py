@@ -11,11 +11,16 @@ The option grids (one row of ``config`` per run) are listed in ``SGD_GRID`` / ``
 tests read the same columns back.
 """
 import itertools
+import pathlib
+import sys
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.optim import lr_scheduler
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "tests"))
+from lr_schedule_cases import schedule_cases  # noqa: E402
 
 STEPS = 25
 SHAPES = {"w": (3, 4), "b": (5,), "c": (2,)}
@@ -169,30 +174,11 @@ def momentum_forms(save):
     save("zero_grad_trap", **out)
 
 
-# ---- schedules: (builder, calls) with calls = number of plain steps or a list of step(epoch) values ---
-def schedule_cases():
-    S = lr_scheduler
-    return {
-        "steplr": (lambda o: S.StepLR(o, step_size=7, gamma=0.1), 25),
-        "multisteplr": (lambda o: S.MultiStepLR(o, milestones=[3, 7, 7, 12], gamma=0.5), 15),
-        "exponentiallr": (lambda o: S.ExponentialLR(o, gamma=0.9), 20),
-        "cosine": (lambda o: S.CosineAnnealingLR(o, T_max=10, eta_min=1e-4), 35),
-        "linearlr_default": (lambda o: S.LinearLR(o), 10),
-        "linearlr_custom": (lambda o: S.LinearLR(o, start_factor=0.1, end_factor=0.5, total_iters=4), 8),
-        "sequential_warmup_cosine": (lambda o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.1, total_iters=5),
-                                                                  S.CosineAnnealingLR(o, T_max=20)],
-                                                              milestones=[5]), 30),
-        "sequential_three": (lambda o: S.SequentialLR(o, [S.LinearLR(o, 0.5, total_iters=3), S.ExponentialLR(o, 0.9),
-                                                          S.StepLR(o, 3, 0.5)], milestones=[3, 8]), 16),
-        "steplr_closed_form": (lambda o: S.StepLR(o, 7, 0.1), [3, 7, 10, 15, 21, 24]),
-        "cosine_closed_form": (lambda o: S.CosineAnnealingLR(o, 10), [0, 2, 5, 10, 13, 20]),
-    }
-
-
+# ---- schedules: the table in tests/lr_schedule_cases.py, evaluated with torch's lr_scheduler ----------
 def schedules(save):
     import warnings
     out = {}
-    for name, (build, calls) in schedule_cases().items():
+    for name, (build, calls) in schedule_cases(lr_scheduler).items():
         a, b = torch.zeros(2, requires_grad=True), torch.zeros(3, requires_grad=True)
         opt = torch.optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.05}], lr=1e-3, momentum=0.9)
         sched = build(opt)
