@@ -8,6 +8,21 @@ from .autograd import Function, Tensor  # noqa: F401
 from .autograd.gradcheck import GradcheckError, gradcheck  # noqa: F401
 from .autograd.dtypes import bool_ as bool  # noqa: F401,A001 - torch.bool
 from .random import initial_seed, manual_seed  # noqa: F401
-from . import io, nn, optim, models, data, metrics  # noqa: E402,F401  (torch.nn, torch.optim, …)
 
 __version__ = "0.1.0"
+
+# The higher layers (torch.nn, torch.optim, …) are imported on first use (PEP 562), so that
+# ``import minitune.autograd`` loads only the layers below it: no Pillow, and a broken file in
+# a higher layer (a student's half-written kernel or optimizer) cannot break the autograd tests.
+_SUBMODULES = ("kernels", "nn", "models", "optim", "io", "data", "metrics", "finetune", "course", "cli")
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_SUBMODULES))

@@ -172,12 +172,6 @@ def test_pretrained_weights_are_delegated(monkeypatch):
     assert calls == [("IMAGENET1K_V1", 1000, "resnet18")]
 
 
-def test_pretrained_weights_without_the_weights_module(monkeypatch):
-    monkeypatch.setitem(sys.modules, "minitune.models.weights", None)
-    with pytest.raises(NotImplementedError, match="minitune.models.weights"):
-        resnet18(weights="IMAGENET1K_V1", width=4)
-
-
 @pytest.mark.parametrize("kwargs, message", [
     (dict(num_classes=0), "num_classes must be a positive int"),
     (dict(width=2.5), "width must be a positive int"),

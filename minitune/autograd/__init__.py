@@ -2,7 +2,7 @@
 from .creation import (arange, as_tensor, empty, eye, from_numpy, full, full_like, linspace, ones, ones_like,
                        rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like)
 from .function import Context, Function, Node
-from .functions import (abs, amax, argmax, cat, clamp, exp, flatten, is_tensor, log, matmul, max, maximum, mean,
+from .free_functions import (abs, amax, argmax, cat, clamp, exp, flatten, is_tensor, log, matmul, max, maximum, mean,
                         permute, relu, reshape, sigmoid, sqrt, squeeze, stack, sum, tanh, transpose, unsqueeze, where)
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .sum_to import sum_to

@@ -20,13 +20,7 @@ def build_parser():
     parser = argparse.ArgumentParser(prog="minitune", description="Fine-tune ResNet-18 with a hand-built, PyTorch-checked library.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"minitune.cli.{name}_command")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"minitune.cli.{name}_command":
-                raise
-            continue
-        module.register(sub)
+        importlib.import_module(f"minitune.cli.{name}_command").register(sub)
     return parser
 
 

@@ -54,17 +54,3 @@ def pick(fast, twin):
     """The public kernel: ``twin`` when ``MINITUNE_NO_JIT=1``, else ``fast``."""
     return twin if NO_JIT else fast
 
-
-def pair(value, name):
-    """An int or a pair of ints as ``(h, w)``, as torch's ``_pair``."""
-    if isinstance(value, (tuple, list)):
-        if len(value) != 2:
-            raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-        h, w = value
-    else:
-        h = w = value
-    try:
-        h, w = int(h), int(w)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}") from None
-    return h, w

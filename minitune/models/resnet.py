@@ -132,13 +132,9 @@ class ResNet(nn.Module):
 def _resnet(arch, layers, weights, num_classes, zero_init_residual, width):
     model = ResNet(BasicBlock, layers, num_classes=num_classes, zero_init_residual=zero_init_residual, width=width)
     if weights is not None:
-        try:
-            from .weights import load_pretrained
-        except ModuleNotFoundError as exc:
-            if exc.name != __package__ + ".weights":
-                raise
-            raise NotImplementedError(f"{arch}(weights={weights!r}): pretrained weights need minitune.models.weights, "
-                                      "which this installation does not have; use weights=None") from None
+        # Imported here, not at the top: weights.py reads files through minitune.io, which only
+        # a model with pretrained weights needs (a plain resnet18() stays numpy + nn).
+        from .weights import load_pretrained
         load_pretrained(model, weights, num_classes=num_classes, arch=arch)
     return model
 

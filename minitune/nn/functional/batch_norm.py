@@ -18,13 +18,11 @@ torch's functional form: ``nn.BatchNorm2d(momentum=None)`` passes 1/num_batches_
 """
 import numbers
 
-import numpy as np
-
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor
+from .arguments import check_float
 from ...kernels.batch_norm import batch_norm_backward, batch_norm_forward
 
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class BatchNorm(Function):
@@ -47,10 +45,7 @@ class BatchNorm(Function):
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,  # noqa: A002
                eps=1e-5):
     """Normalize each channel of ``input`` (N, C, *); see the module docstring."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"batch_norm: input must be a Tensor, got {type(input).__name__}")
-    if input.dtype not in _FLOATS:
-        raise TypeError(f"batch_norm: input must be float32 or float64, got {input.dtype}")
+    check_float(input, "batch_norm: input")
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected input of at least 2 dimensions (N, C, *), got shape {input.shape}")
     C = input.shape[1]

@@ -17,11 +17,9 @@ Unbatched (C, H, W) input is accepted, as in torch.  ``padding`` is an int or a 
 import numpy as np
 
 from ...autograd.function import Function
-from ...autograd.tensor import Tensor
+from .arguments import check_float, pair
 from ...kernels.conv2d import conv2d_backward, conv2d_forward, conv2d_output_size
-from ...kernels.jit import pair
 
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class Conv2d(Function):
@@ -41,21 +39,14 @@ class Conv2d(Function):
         return gx, gw, gb, None, None, None, None
 
 
-def _check_float(t, what, dtype=None):
-    if not isinstance(t, Tensor):
-        raise TypeError(f"{what} must be a Tensor, got {type(t).__name__}")
-    if t.dtype not in _FLOATS:
-        raise TypeError(f"{what} must be float32 or float64, got {t.dtype}")
-    if dtype is not None and t.dtype != dtype:
-        raise TypeError(f"{what} has dtype {t.dtype} but input has dtype {dtype}; they must match")
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002 - torch's name
     """2-D convolution of ``input`` (N, C, H, W) or (C, H, W) with ``weight`` (O, C/groups, kh, kw)."""
-    _check_float(input, "conv2d: input")
-    _check_float(weight, "conv2d: weight", input.dtype)
+    check_float(input, "conv2d: input")
+    check_float(weight, "conv2d: weight", input.dtype)
     if bias is not None:
-        _check_float(bias, "conv2d: bias", input.dtype)
+        check_float(bias, "conv2d: bias", input.dtype)
     if input.ndim == 3:
         return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
     if input.ndim != 4:

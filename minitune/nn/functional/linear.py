@@ -12,13 +12,9 @@ Vector-Jacobian products, with x₂ and g₂ the inputs and upstream gradients f
 The products are ``kernels.matmul`` (BLAS through ``np.matmul``; see kernels/matmul.py for
 the measured reason).
 """
-import numpy as np
-
 from ...autograd.function import Function
-from ...autograd.tensor import Tensor
 from ...kernels.matmul import matmul
-
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+from .arguments import check_float
 
 
 class Linear(Function):
@@ -52,12 +48,7 @@ def linear(input, weight, bias=None):  # noqa: A002 - torch's name
     for t, what in ((input, "input"), (weight, "weight"), (bias, "bias")):
         if t is None:
             continue
-        if not isinstance(t, Tensor):
-            raise TypeError(f"linear: {what} must be a Tensor, got {type(t).__name__}")
-        if t.dtype not in _FLOATS:
-            raise TypeError(f"linear: {what} must be float32 or float64, got {t.dtype}")
-        if t.dtype != input.dtype:
-            raise TypeError(f"linear: {what} has dtype {t.dtype} but input has dtype {input.dtype}; they must match")
+        check_float(t, f"linear: {what}", None if t is input else input.dtype)
     if weight.ndim != 2:
         raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
     if input.ndim < 1 or input.shape[-1] != weight.shape[1]:

@@ -10,15 +10,13 @@ Ho = ⌊(H + 2p − k)/s⌋ + 1; ``stride`` defaults to ``kernel_size``.  Suppor
 defaults dilation=1, ceil_mode=False, count_include_pad=True, divisor_override=None;
 other values raise ``ValueError``.  Unbatched (C, H, W) input is accepted.
 """
-import numpy as np
 
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor
-from ...kernels.jit import pair
+from .arguments import check_float, pair
 from ...kernels.pooling import (adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward, avg_pool2d_backward,
                                 avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward, pool2d_output_size)
 
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class MaxPool2d(Function):
@@ -65,10 +63,7 @@ class AdaptiveAvgPool2d(Function):
 
 
 def _check_input(input, name):
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
-    if input.dtype not in _FLOATS:
-        raise TypeError(f"{name}: input must be float32 or float64, got {input.dtype}")
+    check_float(input, f"{name}: input")
     if input.ndim not in (3, 4):
         raise ValueError(f"{name}: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {input.shape}")
 

@@ -10,17 +10,11 @@ import math
 import numpy as np
 
 from .. import functional as F
+from ..functional.arguments import pair
 from .. import init
 from ..module import Module
 from ..parameter import Parameter
 
-
-def _pair(value, name):
-    """An int or a pair of ints → a pair (torch's ``_pair``)."""
-    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in pair):
-        raise ValueError(f"Conv2d: {name} must be an int or a pair of ints, got {value!r}")
-    return tuple(int(v) for v in pair)
 
 
 class Conv2d(Module):
@@ -45,10 +39,10 @@ class Conv2d(Module):
                 raise ValueError(f"Conv2d: {name} must be divisible by groups ({value} % {groups} != 0)")
         self.in_channels = in_channels
         self.out_channels = out_channels
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.stride = _pair(stride, "stride")
-        self.padding = _pair(padding, "padding")
-        self.dilation = _pair(dilation, "dilation")
+        self.kernel_size = pair(kernel_size, "kernel_size")
+        self.stride = pair(stride, "stride")
+        self.padding = pair(padding, "padding")
+        self.dilation = pair(dilation, "dilation")
         self.groups = groups
         self.padding_mode = padding_mode
         dtype = np.dtype(dtype or np.float32)

@@ -1,5 +1,6 @@
-"""Free functions over tensors (``minitune.cat``, ``minitune.exp``, …), each one a
-``Function`` from ``ops/`` or a Tensor method."""
+"""The free functions of the ``minitune`` namespace (``minitune.cat``, ``minitune.exp``, …), as
+torch's ``torch.cat``, ``torch.exp``: each one applies a ``Function`` from ``ops/`` or calls
+the Tensor method of the same name.  (``function.py`` beside this file holds the base class.)"""
 import builtins
 
 import numpy as np
