@@ -1,4 +1,5 @@
-"""gradcheck itself: it catches wrong backwards, flags kinks, refuses float32."""
+"""gradcheck itself: each of its four checks catches a wrong backward, kinks are flagged (for the
+latest call only), float32 is refused."""
 import numpy as np
 import pytest
 
@@ -35,6 +36,21 @@ class WrongSquare(Function):
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         return g * a  # wrong: 2a
+
+
+class OneHotBlindSquare(Function):
+    """y = a²; its backward is right (2a·g) for a dense upstream gradient and wrong (3a·g) for a
+    one-hot one: invisible to ⟨v, f⟩ with a random v, caught by the full-Jacobian check."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return a * a
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return (2 if np.count_nonzero(g) > 1 else 3) * a * g
 
 
 def _x(*shape, seed=0):
@@ -75,10 +91,27 @@ def test_refuses_float32_unless_allowed():
     assert gradcheck(lambda a: a * 2, (x,), allow_float32=True, eps=1e-2, atol=1e-2)
 
 
+def test_full_jacobian_catches_a_backward_wrong_only_for_one_hot_upstream():
+    with pytest.raises(GradcheckError, match="full Jacobian"):
+        gradcheck(OneHotBlindSquare.apply, (_x(4),))
+    assert gradcheck(OneHotBlindSquare.apply, (_x(65),))  # more than 64 outputs: no full Jacobian
+
+
 def test_relu_at_zero_is_flagged_not_failed():
     x = minitune.tensor(np.array([-1.0, 0.0, 2.0]), requires_grad=True)
     assert gradcheck(lambda a: a.relu(), (x,))
     assert gradcheck.last_nondifferentiable == [(0, (1,))]
+
+
+def test_kinks_are_those_of_the_latest_call_only():
+    relu_at_zero = (lambda a: a.relu(), (minitune.tensor(np.array([0.0, 1.0]), requires_grad=True),))
+    assert gradcheck(*relu_at_zero) and gradcheck.last_nondifferentiable == [(0, (0,))]
+    assert gradcheck(lambda a: a * 2, (_x(3),))
+    assert gradcheck.last_nondifferentiable == []
+    assert gradcheck(*relu_at_zero) and gradcheck.last_nondifferentiable == [(0, (0,))]
+    with pytest.raises(GradcheckError):
+        gradcheck(WrongSquare.apply, (_x(3),))
+    assert gradcheck.last_nondifferentiable == []
 
 
 def test_detects_non_reentrant_backward():
