@@ -33,6 +33,7 @@ def to_array(data, dtype=None):
     Python floats give float32, ints int64, bools bool; numpy arrays keep their dtype
     (float64 stays float64, as ``torch.from_numpy`` keeps it).
     """
+    # Imported here, not at the top: tensor.py imports this module (a cycle).
     from .tensor import Tensor  # a Tensor's array is taken as it is
 
     if isinstance(data, Tensor):

@@ -39,7 +39,7 @@ def _collect(root_node):
 
 
 def _accumulate_leaf(leaf, grad):
-    from .tensor import Tensor
+    from .tensor import Tensor  # here, not at the top: tensor.py imports this module (a cycle)
 
     grad = np.asarray(grad, dtype=leaf.data.dtype)
     if grad.shape != leaf.data.shape:

@@ -89,7 +89,7 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from .tensor import Tensor
+        from .tensor import Tensor  # here, not at the top: tensor.py imports the ops, which import Function
 
         arrays = [a.data if isinstance(a, Tensor) else a for a in args]
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)

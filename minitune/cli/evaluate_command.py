@@ -11,6 +11,7 @@ def register(sub):
 
 
 def run(args):
+    # Imported when the command runs, not when `minitune --help` builds the parser (no numba, no Pillow).
     from .. import metrics as M
     from ..data import DataLoader
     from ..finetune.inference import image_folder_for, load_checkpoint_model

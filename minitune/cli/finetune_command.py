@@ -35,6 +35,7 @@ def register(sub):
 
 
 def run(args):
+    # Imported when the command runs, not when `minitune --help` builds the parser (no numba, no Pillow).
     from ..finetune import FinetuneConfig, fit
 
     config = FinetuneConfig(data=args.data, weights=args.weights, strategy=args.strategy, optimizer=args.optimizer,

@@ -10,6 +10,7 @@ def register(sub):
 
 
 def run(args):
+    # Imported when the command runs, not when `minitune --help` builds the parser (no numba, no Pillow).
     import numpy as np
 
     from .. import no_grad, stack

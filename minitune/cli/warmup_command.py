@@ -12,6 +12,7 @@ import numpy as np
 
 def _kernel_calls(dtype):
     """(name, zero-argument call) for each kernel, on tiny arrays of ``dtype``."""
+    # Imported when the command runs, not when `minitune --help` builds the parser (no numba, no Pillow).
     from ..kernels import batch_norm as B
     from ..kernels import conv2d as C
     from ..kernels import matmul as M
@@ -44,7 +45,7 @@ def _kernel_calls(dtype):
 
 
 def run(args):
-    from ..kernels.jit import NO_JIT
+    from ..kernels.jit import NO_JIT  # here, not at the top: see _kernel_calls
 
     if NO_JIT:
         print("MINITUNE_NO_JIT is set: the kernels are the numpy twins, nothing to compile")

@@ -7,7 +7,7 @@ network every epoch, for the cost of one forward pass per image.
 """
 import numpy as np
 
-from ..autograd import no_grad
+from ..autograd import no_grad, tensor
 from ..data import DataLoader, TensorDataset
 from ..nn import Identity
 
@@ -40,7 +40,5 @@ class HeadOnly:
 
 
 def feature_loader(features, labels, batch_size, shuffle, seed):
-    from ..autograd import tensor
-
     return DataLoader(TensorDataset(tensor(features), tensor(labels)), batch_size=batch_size, shuffle=shuffle,
                       seed=seed)
