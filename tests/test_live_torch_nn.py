@@ -11,6 +11,7 @@ torch = pytest.importorskip("torch")
 
 import minitune as mt  # noqa: E402
 import minitune.nn.functional as F  # noqa: E402
+import nn_cases  # noqa: E402
 from conftest import ROOT  # noqa: E402
 from minitune import nn  # noqa: E402
 from minitune.models import resnet18  # noqa: E402
@@ -79,18 +80,13 @@ def test_repr_equals_torchs(torch_resnet):
     assert repr(resnet18(num_classes=10)) == repr(torch_resnet(num_classes=10))
 
 
-def test_layer_reprs_equal_torchs():
-    pairs = [
-        (nn.Conv2d(4, 8, (1, 3), stride=2, padding=(0, 1), dilation=2, groups=2), torch.nn.Conv2d(4, 8, (1, 3), stride=2, padding=(0, 1), dilation=2, groups=2)),
-        (nn.BatchNorm2d(3, momentum=None, affine=False), torch.nn.BatchNorm2d(3, momentum=None, affine=False)),
-        (nn.Linear(3, 2, bias=False), torch.nn.Linear(3, 2, bias=False)),
-        (nn.AvgPool2d(2), torch.nn.AvgPool2d(2)),
-        (nn.Dropout(), torch.nn.Dropout()),
-        (nn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss()),
-        (nn.Sequential(nn.ReLU(), nn.Flatten()), torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Flatten())),
-    ]
-    for ours, theirs in pairs:
-        assert repr(ours) == repr(theirs)
+@pytest.mark.parametrize("case, make", nn_cases.REPRS, ids=[c[0] for c in nn_cases.REPRS])
+def test_layer_reprs_equal_torchs(case, make):
+    assert repr(make(nn)) == repr(make(torch.nn))
+
+
+def test_loss_repr_equals_torchs():
+    assert repr(nn.CrossEntropyLoss()) == repr(torch.nn.CrossEntropyLoss())
 
 
 @pytest.mark.parametrize("seed", range(8))

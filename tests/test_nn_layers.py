@@ -1,36 +1,27 @@
 """The layer modules: each forwards to its functional op with the right arguments and keeps the
-right state (BatchNorm's running statistics and counter against torch), plus Dropout's statistics."""
+right state (BatchNorm's running statistics and counter against torch), plus Dropout's statistics.
+Reprs and torch's error messages come from ``tests/reference/nn_layer_facts.npz``."""
 import numpy as np
 import pytest
 
 import minitune as mt
 import minitune.nn.functional as F
+import nn_cases
 from conftest import load_reference
 from minitune import nn
 
 pytestmark = pytest.mark.nn
+
+TORCH = load_reference("nn_layer_facts")  # reprs and error messages
 
 
 def _rand(*shape, seed=0):
     return mt.tensor(np.random.default_rng(seed).standard_normal(shape))
 
 
-@pytest.mark.parametrize("make, expected", [
-    (lambda: nn.Linear(512, 2), "Linear(in_features=512, out_features=2, bias=True)"),
-    (lambda: nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False),
-     "Conv2d(3, 64, kernel_size=(7, 7), stride=(2, 2), padding=(3, 3), bias=False)"),
-    (lambda: nn.Conv2d(4, 8, (1, 3), dilation=2, groups=2), "Conv2d(4, 8, kernel_size=(1, 3), stride=(1, 1), dilation=(2, 2), groups=2)"),
-    (lambda: nn.BatchNorm2d(64), "BatchNorm2d(64, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)"),
-    (lambda: nn.ReLU(inplace=True), "ReLU(inplace=True)"),
-    (lambda: nn.MaxPool2d(kernel_size=3, stride=2, padding=1),
-     "MaxPool2d(kernel_size=3, stride=2, padding=1, dilation=1, ceil_mode=False)"),
-    (lambda: nn.AdaptiveAvgPool2d((1, 1)), "AdaptiveAvgPool2d(output_size=(1, 1))"),
-    (lambda: nn.Flatten(), "Flatten(start_dim=1, end_dim=-1)"),
-    (lambda: nn.Dropout(0.2), "Dropout(p=0.2, inplace=False)"),
-    (lambda: nn.Identity(), "Identity()"),
-])
-def test_repr_like_torch(make, expected):
-    assert repr(make()) == expected
+@pytest.mark.parametrize("case, make", nn_cases.REPRS, ids=[c[0] for c in nn_cases.REPRS])
+def test_repr_like_torch(case, make):
+    assert repr(make(nn)) == TORCH[f"repr/{case}"].item()
 
 
 LAYERS = [
@@ -150,6 +141,13 @@ def test_dropout_extremes(p, expected):
     assert (y is x) if expected == "same" else not y.data.any()
 
 
+@pytest.mark.parametrize("case, call", nn_cases.LAYER_ERRORS, ids=[c[0] for c in nn_cases.LAYER_ERRORS])
+def test_refusals_say_what_torchs_say(case, call):
+    torch_error, torch_message = TORCH[f"error/{case}"].tolist()
+    error, message = nn_cases.error_message(call, nn, mt)
+    assert error == torch_error and torch_message in message
+
+
 @pytest.mark.parametrize("p", [-0.1, 1.5, "half", True])
 def test_dropout_rejects_bad_p(p):
     with pytest.raises(ValueError, match="between 0 and 1"):
@@ -159,7 +157,6 @@ def test_dropout_rejects_bad_p(p):
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda: nn.Conv2d(3, 4, 3, groups=2), "divisible by groups"),
     (lambda: nn.Conv2d(3, 4, (3, 3, 3)), "kernel_size must be an int or a pair"),
     (lambda: nn.Conv2d(3, 4, 3, padding="same"), "padding must be an int or a pair"),
     (lambda: nn.Linear(-1, 3), "in_features must be a non-negative int"),

@@ -1,76 +1,59 @@
 """``Module``: registration by attribute, traversal, modes, state_dict / load_state_dict, repr;
-``Sequential`` and ``ModuleList``."""
+``Sequential`` and ``ModuleList``.  Key orders, reprs and load_state_dict's report are torch's, for
+the same network (``nn_cases.make_net``), from ``tests/reference/nn_module_facts.npz``."""
+import builtins
 from collections import OrderedDict
 
 import numpy as np
 import pytest
 
 import minitune as mt
+import nn_cases
+from conftest import load_reference
 from minitune import nn
 
 pytestmark = pytest.mark.nn
 
-
-class Block(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(2, 3, 3, padding=1, bias=False)
-        self.bn = nn.BatchNorm2d(3)
-        self.register_buffer("scratch", mt.zeros(2), persistent=False)
-        self.scale = 2.0  # a plain attribute: not registered
-
-    def forward(self, x):
-        return self.bn(self.conv(x)) * self.scale
+TORCH = load_reference("nn_module_facts")
 
 
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.features = nn.Sequential(Block(), nn.ReLU())
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(3, 2)
-
-    def forward(self, x):
-        return self.fc(self.pool(self.features(x)).flatten(1))
+def _net():
+    return nn_cases.make_net(nn, mt)
 
 
 def test_attribute_assignment_registers():
-    net = Net()
-    assert [n for n, _ in net.named_children()] == ["features", "pool", "fc"]
-    assert [n for n, _ in net.named_parameters()] == [
-        "features.0.conv.weight", "features.0.bn.weight", "features.0.bn.bias", "fc.weight", "fc.bias"]
-    assert [n for n, _ in net.named_buffers()] == [  # a module's own first, then its children's
-        "features.0.scratch", "features.0.bn.running_mean", "features.0.bn.running_var",
-        "features.0.bn.num_batches_tracked"]
-    assert [n for n, _ in net.named_modules()] == [
-        "", "features", "features.0", "features.0.conv", "features.0.bn", "features.1", "pool", "fc"]
-    assert len(list(net.parameters())) == 5 and len(list(net.buffers())) == 4
-    assert len(list(net.modules())) == 8 and len(list(net.children())) == 3
+    net = _net()
+    assert [n for n, _ in net.named_children()] == TORCH["child_names"].tolist()
+    assert [n for n, _ in net.named_parameters()] == TORCH["parameter_names"].tolist()
+    assert [n for n, _ in net.named_buffers()] == TORCH["buffer_names"].tolist()  # own first, then children's
+    assert [n for n, _ in net.named_modules()] == TORCH["module_names"].tolist()
+    assert len(list(net.parameters())) == len(TORCH["parameter_names"])
+    assert len(list(net.buffers())) == len(TORCH["buffer_names"])
+    assert len(list(net.modules())) == len(TORCH["module_names"])
+    assert len(list(net.children())) == len(TORCH["child_names"])
     assert net.get_submodule("features.0.bn") is net.features[0].bn
 
 
 def test_state_dict_keys_values_and_order():
-    net = Net()
+    net = _net()
     sd = net.state_dict()
     assert isinstance(sd, OrderedDict)
-    assert list(sd) == ["features.0.conv.weight", "features.0.bn.weight", "features.0.bn.bias",
-                        "features.0.bn.running_mean", "features.0.bn.running_var",
-                        "features.0.bn.num_batches_tracked", "fc.weight", "fc.bias"]  # scratch is not persistent
+    assert list(sd) == TORCH["state_dict_keys"].tolist()  # "scratch" is not persistent
     nbt = sd["features.0.bn.num_batches_tracked"]
-    assert nbt.shape == () and nbt.dtype == np.int64
+    assert nbt.shape == tuple(TORCH["counter_shape"]) and nbt.dtype == TORCH["counter_dtype"].item()
     assert isinstance(sd["fc.weight"], mt.Tensor) and not isinstance(sd["fc.weight"], nn.Parameter)
     assert not sd["fc.weight"].requires_grad
     assert np.shares_memory(sd["fc.weight"].data, net.fc.weight.data)  # detached, not copied (as torch)
 
 
 def test_state_dict_round_trip_from_numpy_and_tensors():
-    a, b = Net(), Net()
+    a, b = _net(), _net()
     mt.manual_seed(5)
     b.fc.reset_parameters()
     b.features[0].bn.running_mean.data[:] = [1, 2, 3]
     b.features[0].bn.num_batches_tracked.data[...] = 7
     for state in ({k: v.numpy().copy() for k, v in b.state_dict().items()}, b.state_dict()):
-        a = Net()
+        a = _net()
         weight = a.fc.weight
         result = a.load_state_dict(state)
         assert result.missing_keys == [] and result.unexpected_keys == []
@@ -87,31 +70,23 @@ def test_load_state_dict_casts_to_the_module_dtype():
 
 
 def test_load_state_dict_reports_every_problem_at_once():
-    net = Net()
-    state = net.state_dict()
-    del state["fc.bias"], state["features.0.bn.running_var"]
-    state["fc.extra"] = mt.zeros(1)
-    state["head.weight"] = mt.zeros(1)
-    state["fc.weight"] = mt.zeros(5, 3)
-    with pytest.raises(RuntimeError) as info:
-        net.load_state_dict(state)
-    message = str(info.value)
-    assert isinstance(info.value, ValueError)
-    for fragment in ('Missing key(s) in state_dict: "features.0.bn.running_var", "fc.bias"',
-                     'Unexpected key(s) in state_dict: "head.weight", "fc.extra"',
-                     "size mismatch for fc.weight: copying a param with shape torch.Size([5, 3]) from checkpoint, "
-                     "the shape in current model is torch.Size([2, 3])"):
-        assert fragment in message
+    net = _net()
+    torch_error, torch_message = TORCH["mismatch_error"].tolist()
+    with pytest.raises(getattr(builtins, torch_error)) as info:  # RuntimeError
+        net.load_state_dict(nn_cases.mismatched_state(net, mt))
+    assert isinstance(info.value, ValueError)  # too, as every minitune bad-input error
+    assert str(info.value) == torch_message
 
 
 def test_load_state_dict_non_strict_returns_the_differences():
-    net = Net()
+    net = _net()
     state = net.state_dict()
     del state["fc.bias"]
     state["fc.extra"] = mt.zeros(1)
     result = net.load_state_dict(state, strict=False)
-    assert result == (["fc.bias"], ["fc.extra"])
-    assert result.missing_keys == ["fc.bias"] and result.unexpected_keys == ["fc.extra"]
+    missing, unexpected = TORCH["not_strict_missing"].tolist(), TORCH["not_strict_unexpected"].tolist()
+    assert result == (missing, unexpected)
+    assert result.missing_keys == missing and result.unexpected_keys == unexpected
     state["fc.weight"] = mt.zeros(5, 3)
     with pytest.raises(RuntimeError, match="size mismatch for fc.weight"):  # shapes are checked even then
         net.load_state_dict(state, strict=False)
@@ -119,7 +94,7 @@ def test_load_state_dict_non_strict_returns_the_differences():
 
 def test_missing_num_batches_tracked_is_not_an_error():
     # Checkpoints from before torch 0.4.1 have no num_batches_tracked; torch keeps the current counter.
-    net = Net()
+    net = _net()
     state = {k: v for k, v in net.state_dict().items() if not k.endswith("num_batches_tracked")}
     assert net.load_state_dict(state) == ([], [])
     assert net.features[0].bn.num_batches_tracked.item() == 0
@@ -133,7 +108,7 @@ def test_load_state_dict_rejects_values_that_are_not_arrays(bad):
 
 
 def test_train_eval_switches_every_module():
-    net = Net()
+    net = _net()
     assert all(m.training for m in net.modules())
     assert net.eval() is net
     assert not any(m.training for m in net.modules())
@@ -142,7 +117,7 @@ def test_train_eval_switches_every_module():
 
 
 def test_requires_grad_false_freezes_parameters():
-    net = Net()
+    net = _net()
     net.features.requires_grad_(False)
     out = net(mt.randn(2, 2, 4, 4))
     out.sum().backward()
@@ -152,7 +127,7 @@ def test_requires_grad_false_freezes_parameters():
 
 @pytest.mark.parametrize("set_to_none", [True, False])
 def test_zero_grad(set_to_none):
-    net = Net()
+    net = _net()
     net(mt.randn(2, 2, 4, 4)).sum().backward()
     net.zero_grad(set_to_none=set_to_none)
     for p in net.parameters():
@@ -161,9 +136,9 @@ def test_zero_grad(set_to_none):
 
 def test_apply_visits_children_before_parent():
     order = []
-    net = Net()
+    net = _net()
     assert net.apply(lambda m: order.append(type(m).__name__)) is net
-    assert order == ["Conv2d", "BatchNorm2d", "Block", "ReLU", "Sequential", "AdaptiveAvgPool2d", "Linear", "Net"]
+    assert order == TORCH["apply_order"].tolist()
 
 
 def test_assignment_rules():
@@ -178,19 +153,20 @@ def test_assignment_rules():
     assert [n for n, _ in lin.named_parameters()] == ["weight"]
     with pytest.raises(KeyError, match="buffer name"):
         lin.register_buffer("a.b", mt.zeros(1))
-    with pytest.raises(AttributeError, match="no attribute 'missing'"):
-        lin.missing  # noqa: B018
+    with pytest.raises(AttributeError) as info:
+        nn.Linear(2, 2).missing  # noqa: B018
+    assert str(info.value) == TORCH["missing_attribute_error"][1]
 
 
 def test_shared_parameters_are_listed_once():
     a = nn.Linear(2, 2)
     seq = nn.Sequential(a, nn.ReLU(), a)
-    assert len(list(seq.parameters())) == 2
-    assert len(seq.state_dict()) == 4  # the state_dict keeps both names, as torch
+    assert len(list(seq.parameters())) == TORCH["shared_parameter_count"]  # 2
+    assert len(seq.state_dict()) == TORCH["shared_state_dict_size"]  # 4: the state_dict keeps both names
 
 
 def test_module_to_double():
-    net = Net().double()
+    net = _net().double()
     assert all(p.dtype == np.float64 for p in net.parameters())
     assert net.features[0].bn.num_batches_tracked.dtype == np.int64
     assert net(mt.randn(1, 2, 3, 3, dtype=mt.float64)).dtype == np.float64
@@ -214,17 +190,4 @@ def test_sequential_and_modulelist():
 
 
 def test_repr_like_torch():
-    net = Net()
-    assert repr(net) == "\n".join([
-        "Net(",
-        "  (features): Sequential(",
-        "    (0): Block(",
-        "      (conv): Conv2d(2, 3, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), bias=False)",
-        "      (bn): BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)",
-        "    )",
-        "    (1): ReLU()",
-        "  )",
-        "  (pool): AdaptiveAvgPool2d(output_size=1)",
-        "  (fc): Linear(in_features=3, out_features=2, bias=True)",
-        ")",
-    ])
+    assert repr(_net()) == TORCH["repr"].item()

@@ -1,16 +1,23 @@
 """Reference fixtures for ``minitune.nn``: cross-entropy in every option combination, softmax,
-nll_loss, BatchNorm2d's module logic and a whole reduced-width ResNet-18 (forward, loss,
-every gradient, running statistics), all computed by torch.
+nll_loss, BatchNorm2d's module logic, a whole reduced-width ResNet-18 (forward, loss,
+every gradient, running statistics), and the facts of the case tables in ``tests/nn_cases.py``
+(init gains, fans and spreads, Module key orders, reprs, error messages), all computed by torch.
 
 Run: ``python tools/make_references.py nn``.
 """
 import itertools
+import pathlib
+import sys
+import zlib
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from references._torch_resnet import resnet18
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "tests"))
+import nn_cases  # noqa: E402
 
 N, C = 5, 4
 CLASS_WEIGHT = [1.0, 2.0, 0.5, 1.5]
@@ -167,8 +174,78 @@ def make_resnet(save):
     save("resnet18_width4", **arrays)
 
 
+def _strings(values):
+    return np.array([str(v) for v in values])
+
+
+def _error(call, *args):
+    """[exception class name, message] of what torch raises for ``call(*args)``."""
+    refusal = nn_cases.error_message(call, *args)
+    if refusal is None:
+        raise AssertionError(f"torch accepted {call}")
+    return _strings(refusal)
+
+
+def make_init_facts(save):
+    """init_facts: calculate_gain, fans, the spread of every initializer on a large weight (sample
+    std, mean and max |w|, each case seeded by its name), default layer init, error messages."""
+    init = torch.nn.init
+    arrays = {"gains": np.array([init.calculate_gain(name, param) for name, param in nn_cases.GAINS])}
+    for shape in nn_cases.FAN_SHAPES:
+        key = "x".join(map(str, shape))
+        arrays[f"fans/{key}"] = np.array(init._calculate_fan_in_and_fan_out(torch.zeros(shape)))
+    for case, function, kwargs in nn_cases.INITIALIZERS:
+        gen = torch.Generator().manual_seed(zlib.crc32(case.encode()))
+        w = getattr(init, function)(torch.zeros(nn_cases.SPREAD_SHAPE, dtype=torch.float64), generator=gen, **kwargs)
+        arrays[f"spread/{case}"] = np.array([w.std().item(), w.mean().item(), w.abs().max().item()])
+    for case, make_layer in nn_cases.DEFAULT_INIT:
+        torch.manual_seed(zlib.crc32(case.encode()))
+        layer = make_layer(torch.nn)
+        w, b = layer.weight.detach().double(), layer.bias.detach().double()
+        arrays[f"default/{case}"] = np.array([w.std().item(), w.abs().max().item(), b.abs().max().item()])
+    for case, call in nn_cases.INIT_ERRORS:
+        arrays[f"error/{case}"] = _error(call, init, torch)
+    save("init_facts", **arrays)
+
+
+def make_module_facts(save):
+    """module_facts: nn.Module's traversal orders, state_dict keys, repr and load_state_dict
+    reports for ``nn_cases.make_net``, and what a shared parameter and a missing attribute give."""
+    torch.manual_seed(0)
+    net = nn_cases.make_net(torch.nn, torch)
+    visited = []
+    net.apply(lambda m: visited.append(type(m).__name__))
+    shared = torch.nn.Linear(2, 2)
+    seq = torch.nn.Sequential(shared, torch.nn.ReLU(), shared)
+    state = net.state_dict()
+    del state["fc.bias"]
+    state["fc.extra"] = torch.zeros(1)
+    not_strict = net.load_state_dict(state, strict=False)
+    counter = net.state_dict()["features.0.bn.num_batches_tracked"]
+    save("module_facts", repr=np.array(repr(net)),
+         state_dict_keys=_strings(net.state_dict()), parameter_names=_strings(n for n, _ in net.named_parameters()),
+         buffer_names=_strings(n for n, _ in net.named_buffers()), module_names=_strings(n for n, _ in net.named_modules()),
+         child_names=_strings(n for n, _ in net.named_children()), apply_order=_strings(visited),
+         counter_dtype=np.array(counter.numpy().dtype.name), counter_shape=np.array(counter.shape, dtype=np.int64),
+         mismatch_error=_error(net.load_state_dict, nn_cases.mismatched_state(net, torch)),
+         not_strict_missing=_strings(not_strict.missing_keys), not_strict_unexpected=_strings(not_strict.unexpected_keys),
+         shared_parameter_count=np.array(len(list(seq.parameters()))), shared_state_dict_size=np.array(len(seq.state_dict())),
+         missing_attribute_error=_error(getattr, torch.nn.Linear(2, 2), "missing"))
+
+
+def make_layer_facts(save):
+    """layer_facts: the repr of every layer of ``nn_cases.REPRS`` and torch's refusals of ``LAYER_ERRORS``."""
+    arrays = {f"repr/{case}": np.array(repr(make_layer(torch.nn))) for case, make_layer in nn_cases.REPRS}
+    for case, call in nn_cases.LAYER_ERRORS:
+        arrays[f"error/{case}"] = _error(call, torch.nn, torch)
+    save("layer_facts", **arrays)
+
+
 def make(save):
     make_cross_entropy(save)
     make_softmax_nll(save)
     make_batchnorm_module(save)
     make_resnet(save)
+    make_init_facts(save)
+    make_module_facts(save)
+    make_layer_facts(save)
