@@ -18,15 +18,17 @@ import numpy as np
 from .autograd.tensor import Tensor
 
 
-def _array(x, name):
+def _numeric_array(x, name):
+    """``x`` (array, list or Tensor) as a numeric numpy array."""
     arr = x.data if isinstance(x, Tensor) else np.asarray(x)
     if arr.dtype == object or arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be numeric (array, list or Tensor), got dtype {arr.dtype}")
     return arr
 
 
-def _labels(x, name, num_classes=None):
-    arr = _array(x, name)
+def _class_indices(x, name, num_classes=None):
+    """``x`` as a 1-D int64 array of class indices (integral floats accepted), each in [0, num_classes)."""
+    arr = _numeric_array(x, name)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array of class indices, got shape {arr.shape}")
     if arr.dtype.kind == "f":
@@ -38,17 +40,17 @@ def _labels(x, name, num_classes=None):
     return arr
 
 
-def _pair(target, pred, num_classes=None):
+def _target_and_pred(target, pred, num_classes=None):
     """``(target, pred)`` as int64 vectors; ``pred`` may be (N, C) logits (argmax over classes)."""
     if num_classes is not None and (not isinstance(num_classes, (int, np.integer)) or num_classes < 1):
         raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
-    p = _array(pred, "pred")
+    p = _numeric_array(pred, "pred")
     if p.ndim == 2:
         if num_classes is not None and p.shape[1] != num_classes:
             raise ValueError(f"logits have {p.shape[1]} columns but num_classes = {num_classes}")
         p = p.argmax(axis=1)
-    p = _labels(p, "pred", num_classes)
-    t = _labels(target, "target", num_classes)
+    p = _class_indices(p, "pred", num_classes)
+    t = _class_indices(target, "target", num_classes)
     if t.shape != p.shape:
         raise ValueError(f"target and pred have different lengths: {t.shape[0]} vs {p.shape[0]}")
     if t.size == 0:
@@ -68,7 +70,7 @@ def accuracy(pred_or_logits, target):
     ``pred_or_logits`` is (N,) class indices or (N, C) scores (ŷ_i = argmax_c scores_ic).
     Returns a Python float.
     """
-    t, p = _pair(target, pred_or_logits)
+    t, p = _target_and_pred(target, pred_or_logits)
     return float(np.mean(t == p))
 
 
@@ -78,12 +80,12 @@ def top_k_accuracy(logits, target, k=5):
     Ties are broken toward the lower class index (a stable descending sort), so exactly
     k classes count as "top k".
     """
-    s = _array(logits, "logits")
+    s = _numeric_array(logits, "logits")
     if s.ndim != 2:
         raise ValueError(f"logits must have shape (N, C), got {s.shape}")
     if not isinstance(k, (int, np.integer)) or not 1 <= k <= s.shape[1]:
         raise ValueError(f"k must be an int in [1, {s.shape[1]}] (the number of classes), got {k!r}")
-    t = _labels(target, "target", s.shape[1])
+    t = _class_indices(target, "target", s.shape[1])
     if t.shape[0] != s.shape[0]:
         raise ValueError(f"logits have {s.shape[0]} rows but target has {t.shape[0]} entries")
     if t.size == 0:
@@ -97,7 +99,7 @@ def confusion_matrix(target, pred, num_classes):
 
     ``pred`` may be labels or (N, C) logits.  Returns an int64 (C, C) array.
     """
-    t, p = _pair(target, pred, num_classes)
+    t, p = _target_and_pred(target, pred, num_classes)
     return np.bincount(t * num_classes + p, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
 
 
@@ -141,7 +143,7 @@ def classification_report(target, pred, num_classes, target_names=None):
     target_names = list(target_names)
     if len(target_names) != num_classes:
         raise ValueError(f"target_names has {len(target_names)} names but num_classes = {num_classes}")
-    t, p = _pair(target, pred, num_classes)
+    t, p = _target_and_pred(target, pred, num_classes)
     precision, recall, f1, support = precision_recall_f1(t, p, num_classes)
     report = {}
     for c, name in enumerate(target_names):
@@ -158,18 +160,18 @@ def classification_report(target, pred, num_classes, target_names=None):
 
 
 def format_report(report, digits=3):
-    """The report dict as a text table, laid out like scikit-learn's."""
-    rows = [k for k in report if k not in ("accuracy", "macro avg", "weighted avg")]
-    width = max([len(r) for r in rows] + [len("weighted avg")])
-    head = f"{'':>{width}} {'precision':>9} {'recall':>9} {'f1-score':>9} {'support':>9}"
-    lines = [head, ""]
-    for r in rows + [None, "macro avg", "weighted avg"]:
-        if r is None:
-            acc = report["accuracy"]
-            lines += ["", f"{'accuracy':>{width}} {'':>9} {'':>9} {acc:>9.{digits}f} "
-                          f"{report['macro avg']['support']:>9}"]
-            continue
-        v = report[r]
-        lines.append(f"{r:>{width}} {v['precision']:>9.{digits}f} {v['recall']:>9.{digits}f} "
-                     f"{v['f1-score']:>9.{digits}f} {v['support']:>9}")
+    """The report dict as a text table, laid out like scikit-learn's: one row per class, then
+    accuracy, macro avg and weighted avg."""
+    classes = [k for k in report if k not in ("accuracy", "macro avg", "weighted avg")]
+    width = max([len(c) for c in classes] + [len("weighted avg")])
+
+    def row(name, v):
+        return (f"{name:>{width}} {v['precision']:>9.{digits}f} {v['recall']:>9.{digits}f} "
+                f"{v['f1-score']:>9.{digits}f} {v['support']:>9}")
+
+    lines = [f"{'':>{width}} {'precision':>9} {'recall':>9} {'f1-score':>9} {'support':>9}", ""]
+    lines += [row(c, report[c]) for c in classes]
+    lines += ["", f"{'accuracy':>{width}} {'':>9} {'':>9} {report['accuracy']:>9.{digits}f} "
+                  f"{report['macro avg']['support']:>9}"]
+    lines += [row(name, report[name]) for name in ("macro avg", "weighted avg")]
     return "\n".join(lines)

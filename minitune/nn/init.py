@@ -59,6 +59,7 @@ def _calculate_fan_in_and_fan_out(tensor):
 
 
 def _calculate_correct_fan(tensor, mode):
+    """fan_in or fan_out, as ``mode`` says (torch's name)."""
     mode = mode.lower()
     valid_modes = ["fan_in", "fan_out"]
     if mode not in valid_modes:
@@ -77,6 +78,7 @@ def _fill(tensor, values):
 
 
 def _rng(generator):
+    """``generator``, or the global one that ``minitune.manual_seed`` reseeds."""
     return generator if generator is not None else _random.default_generator()
 
 
@@ -100,10 +102,12 @@ def constant_(tensor, val):
 
 
 def ones_(tensor):
+    """w = 1 everywhere."""
     return _fill(tensor, 1)
 
 
 def zeros_(tensor):
+    """w = 0 everywhere."""
     return _fill(tensor, 0)
 
 

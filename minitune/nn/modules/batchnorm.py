@@ -54,12 +54,14 @@ class BatchNorm2d(Module):
             self.register_buffer("num_batches_tracked", None)
 
     def reset_running_stats(self):
+        """running_mean ← 0, running_var ← 1, num_batches_tracked ← 0."""
         if self.track_running_stats:
             self.running_mean.data[...] = 0
             self.running_var.data[...] = 1
             self.num_batches_tracked.data[...] = 0
 
     def reset_parameters(self):
+        """The running statistics reset, and γ ← 1, β ← 0."""
         self.reset_running_stats()
         if self.affine:
             self.weight.data[...] = 1
@@ -72,16 +74,20 @@ class BatchNorm2d(Module):
             raise ValueError(f"BatchNorm2d: expected 4D input (N, C, H, W), got {got}")
         if input.shape[1] != self.num_features:
             raise ValueError(f"BatchNorm2d: expected {self.num_features} channels, got input of shape {input.shape}")
-        factor = 0.0 if self.momentum is None else self.momentum
+        # m in running ← (1 − m) running + m · batch statistic (torch's exponential_average_factor)
+        exponential_average_factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data[...] += 1
             if self.momentum is None:  # cumulative moving average: the k-th batch gets weight 1/k
-                factor = 1.0 / float(self.num_batches_tracked.data)
+                exponential_average_factor = 1.0 / float(self.num_batches_tracked.data)
         # Batch statistics in training, and in eval too when there are no running statistics.
         use_batch_stats = self.training or self.running_mean is None
-        track = not self.training or self.track_running_stats
-        return F.batch_norm(input, self.running_mean if track else None, self.running_var if track else None,
-                            self.weight, self.bias, use_batch_stats, factor, self.eps)
+        # The running statistics go to F.batch_norm to be used (eval) or updated (training, if tracked).
+        pass_running_stats = not self.training or self.track_running_stats
+        running_mean = self.running_mean if pass_running_stats else None
+        running_var = self.running_var if pass_running_stats else None
+        return F.batch_norm(input, running_mean, running_var, self.weight, self.bias, use_batch_stats,
+                            exponential_average_factor, self.eps)
 
     def _load_from_state_dict(self, state_dict, prefix, missing_keys, unexpected_keys, error_msgs):
         # Checkpoints from before torch 0.4.1 have no num_batches_tracked: keep the current counter

@@ -8,7 +8,8 @@ from collections import OrderedDict
 from ..module import Module
 
 
-def _index(idx, length, kind):
+def _checked_index(idx, length, kind):
+    """``idx`` as a position in [0, length) (negative counts from the end); a clear error otherwise."""
     if not isinstance(idx, int) or isinstance(idx, bool):
         raise TypeError(f"{kind} indices must be integers or slices, not {type(idx).__name__}")
     if not -length <= idx < length:
@@ -34,15 +35,15 @@ class Sequential(Module):
     def __getitem__(self, idx):
         if isinstance(idx, slice):
             return type(self)(OrderedDict(list(self._modules.items())[idx]))
-        return list(self._modules.values())[_index(idx, len(self), "Sequential")]
+        return list(self._modules.values())[_checked_index(idx, len(self), "Sequential")]
 
     def __setitem__(self, idx, module):
-        key = list(self._modules)[_index(idx, len(self), "Sequential")]
+        key = list(self._modules)[_checked_index(idx, len(self), "Sequential")]
         setattr(self, key, module)
 
     def __delitem__(self, idx):
         keys = list(self._modules)
-        for key in (keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(self), "Sequential")]]):
+        for key in (keys[idx] if isinstance(idx, slice) else [keys[_checked_index(idx, len(self), "Sequential")]]):
             del self._modules[key]
 
     def __len__(self):
@@ -72,10 +73,10 @@ class ModuleList(Module):
     def __getitem__(self, idx):
         if isinstance(idx, slice):
             return type(self)(list(self._modules.values())[idx])
-        return self._modules[str(_index(idx, len(self), "ModuleList"))]
+        return self._modules[str(_checked_index(idx, len(self), "ModuleList"))]
 
     def __setitem__(self, idx, module):
-        setattr(self, str(_index(idx, len(self), "ModuleList")), module)
+        setattr(self, str(_checked_index(idx, len(self), "ModuleList")), module)
 
     def __len__(self):
         return len(self._modules)
