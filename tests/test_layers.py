@@ -1,7 +1,9 @@
 """The layer chart in README.md is true: every import statement in ``minitune/`` (at the top of a
 file or inside a function, absolute or relative) goes to a lower layer, each package imports
 exactly what its chart row says, each sits as low as its imports allow, and ``import
-minitune.autograd`` loads nothing above autograd, even when a kernel or optimizer file is broken."""
+minitune.autograd`` loads nothing above autograd, even when a kernel or optimizer file is broken.
+
+When the code changes, a failure prints the chart the code implies, ready for README.md."""
 import ast
 import os
 import re
@@ -46,9 +48,13 @@ def chart_package(module, chart):
 # ---- the import walker ----------------------------------------------------------------------------
 
 def module_files(package_dir):
-    """{dotted module name: path} for every .py file under ``package_dir`` (``minitune.nn.module``)."""
+    """{dotted module name: path} for every .py file under ``package_dir`` (``minitune.nn.module``).
+    Test files shipped inside the package (``test_*.py``, ``conftest.py``) are not a layer: a test
+    imports whatever it tests, and nothing imports it."""
     files = {}
     for path in sorted(package_dir.rglob("*.py")):
+        if path.name.startswith("test_") or path.name == "conftest.py":
+            continue
         parts = path.relative_to(package_dir.parent).with_suffix("").parts
         files[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
     return files
@@ -90,13 +96,53 @@ def upward_imports(package_dir, chart):
     problems = []
     for path, line, module, target, _ in imports(package_dir):
         source, dest = chart_package(module, chart), chart_package(target, chart)
-        if source == dest:
+        if source == dest or source is None or dest is None:  # (off the chart: another test says so)
             continue
         (low, _), (high, _) = chart[source], chart[dest]
         if high >= low:
             where = path.relative_to(package_dir.parent)
             problems.append(f"{where}:{line}: {source} (layer {low}) imports {target} ({dest}, layer {high})")
     return problems
+
+
+def package_imports(package_dir, packages):
+    """{package: {imported package: "file:line" of its first import}} for the given row names, plus
+    a row for every top-level module or package that is on none of them."""
+    rows = list(packages)
+    for module in module_files(package_dir):
+        if chart_package(module, rows) is None:
+            rows.append(module.split(".")[1])
+    found = {row: {} for row in rows}
+    for path, line, module, target, _ in imports(package_dir):
+        source, dest = chart_package(module, rows), chart_package(target, rows)
+        if source != dest:
+            found[source].setdefault(dest, f"{path.relative_to(package_dir.parent)}:{line}")
+    return found
+
+
+def chart_from_code(package_dir, packages):
+    """The chart block the code implies, in README's format: each package on the lowest layer its
+    imports allow (1 + the highest layer it imports from, 0 when it imports nothing)."""
+    found = package_imports(package_dir, packages)
+    layers = {}
+
+    def layer(row, path=()):
+        if row in path:
+            raise AssertionError(f"an import cycle between packages: {' → '.join(path + (row,))}")
+        if row not in layers:
+            layers[row] = 1 + max((layer(dest, path + (row,)) for dest in found[row]), default=-1)
+        return layers[row]
+
+    rows = sorted(found, key=lambda row: -layer(row))  # stable: README's order within a layer
+    lines = ["layer  package        imports from"]
+    for row in rows:
+        imported = sorted(found[row], key=lambda dest: (-layer(dest), list(found).index(dest)))
+        lines.append(f"  {layer(row)}    {row:<14} {', '.join(imported) or '-'}")
+    return "\n".join(lines) + "\n"
+
+
+def _with_the_true_chart(message):
+    return f"{message}\n\nThe chart the code implies (for README.md):\n{chart_from_code(PACKAGE, read_chart())}"
 
 
 # ---- the tests ------------------------------------------------------------------------------------
@@ -109,28 +155,23 @@ def test_no_layer_imports_its_own_layer_or_above():
 def test_every_module_is_on_the_chart():
     chart = read_chart()
     off_chart = [m for m in module_files(PACKAGE) if chart_package(m, chart) is None]
-    assert not off_chart, f"modules on no row of README's layer chart: {off_chart}"
+    assert not off_chart, _with_the_true_chart(f"modules on no row of README's layer chart: {off_chart}")
 
 
 def test_each_row_lists_what_its_package_imports():
     chart = read_chart()
-    actual = {package: {} for package in chart}
-    for path, line, module, target, _ in imports(PACKAGE):
-        source, dest = chart_package(module, chart), chart_package(target, chart)
-        if source != dest:
-            actual[source].setdefault(dest, f"{path.relative_to(ROOT)}:{line}")
+    found = package_imports(PACKAGE, chart)
     for package, (_, listed) in chart.items():
-        unlisted = {dest: where for dest, where in actual[package].items() if dest not in listed}
-        assert not unlisted, f"README's chart: {package} also imports {unlisted}"
-        assert listed <= set(actual[package]), \
-            f"README's chart: {package} no longer imports {sorted(listed - set(actual[package]))}"
+        unlisted = {dest: where for dest, where in found[package].items() if dest not in listed}
+        assert not unlisted, _with_the_true_chart(f"README's chart: {package} also imports {unlisted}")
+        gone = sorted(listed - set(found[package]))
+        assert not gone, _with_the_true_chart(f"README's chart: {package} no longer imports {gone}")
 
 
 def test_each_package_sits_as_low_as_its_imports_allow():
-    chart = read_chart()
-    for package, (layer, listed) in chart.items():
-        lowest = 1 + max((chart[dest][0] for dest in listed), default=-1)
-        assert layer == lowest, f"README's chart: {package} is on layer {layer}, its imports put it on {lowest}"
+    """README's chart block is exactly the one the code implies: rows, layers and import lists."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert chart_from_code(PACKAGE, read_chart()) in readme, _with_the_true_chart("README's chart is out of date.")
 
 
 def test_the_walker_sees_imports_in_functions_and_relative_ones(tmp_path):
