@@ -59,20 +59,20 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, raise
     """
     gradcheck.last_nondifferentiable = []
     inputs = list(inputs) if isinstance(inputs, (tuple, list)) else [inputs]
-    diff = _differentiable_inputs(inputs, allow_float32)
+    checked = _differentiable_inputs(inputs, allow_float32)
     rng = np.random.default_rng(seed)
     with no_grad():
         outputs = _outputs(fn, inputs)
     vs = [rng.standard_normal(o.shape) for o in outputs]
-    analytic, failure = _check_reentrant(fn, inputs, diff, vs)
+    analytic, failure = _check_reentrant(fn, inputs, checked, vs)
     if failure is None and fast_mode:
-        us = [rng.standard_normal(inputs[i].shape) for i in diff]
-        failure = _check_directional(fn, inputs, diff, vs, analytic, us, eps, atol, rtol)
+        us = [rng.standard_normal(inputs[i].shape) for i in checked]
+        failure = _check_directional(fn, inputs, checked, vs, analytic, us, eps, atol, rtol)
     elif failure is None:
-        failure, kinks = _check_elements(fn, inputs, diff, vs, analytic, eps, atol, rtol, max_rows)
+        failure, kinks = _check_elements(fn, inputs, checked, vs, analytic, eps, atol, rtol, max_rows)
         gradcheck.last_nondifferentiable = kinks
         if failure is None and len(outputs) == 1 and outputs[0].data.size <= JACOBIAN_MAX_OUTPUTS:
-            failure = _check_jacobian(fn, inputs, diff, outputs[0].shape, eps, atol, rtol, kinks)
+            failure = _check_jacobian(fn, inputs, checked, outputs[0].shape, eps, atol, rtol, kinks)
     if failure is None:
         return True
     if raise_exception:
@@ -85,31 +85,31 @@ gradcheck.last_nondifferentiable = []
 
 def _differentiable_inputs(inputs, allow_float32):
     """The positions of the inputs that require grad; each must be float64 unless ``allow_float32``."""
-    diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
-    if not diff:
+    checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    if not checked:
         raise ValueError("gradcheck: no input has requires_grad=True")
-    for i in diff:
+    for i in checked:
         if inputs[i].dtype != np.float64 and not allow_float32:
             raise TypeError(f"gradcheck: input {i} is {inputs[i].dtype}; finite differences need float64 "
                             "(pass allow_float32=True to check anyway, with loose tolerances)")
-    return diff
+    return checked
 
 
 # ---- the four checks: each returns a failure message, or None when it passes -------------------
 
-def _check_reentrant(fn, inputs, diff, vs):
+def _check_reentrant(fn, inputs, checked, vs):
     """Two backward passes must give bit-identical a_i = vᵀ J_i (a backward that mutates its
     saved state fails here).  Returns (a for each checked input, failure or None)."""
-    analytic = _vjp(fn, inputs, diff, vs)
-    again = _vjp(fn, inputs, diff, vs)
-    for i, a, b in zip(diff, analytic, again):
+    analytic = _vjp(fn, inputs, checked, vs)
+    again = _vjp(fn, inputs, checked, vs)
+    for i, a, b in zip(checked, analytic, again):
         if not np.array_equal(a, b):
             return analytic, (f"gradcheck: backward is not reentrant: two backward passes gave different "
                               f"gradients for input {i} (max difference {np.max(np.abs(a - b)):.3g})")
     return analytic, None
 
 
-def _check_directional(fn, inputs, diff, vs, analytic, us, eps, atol, rtol):
+def _check_directional(fn, inputs, checked, vs, analytic, us, eps, atol, rtol):
     r"""One derivative along a random direction u over all inputs at once (``fast_mode``):
 
         analytic  Σ_i ⟨a_i, u_i⟩ = vᵀ J u
@@ -117,14 +117,14 @@ def _check_directional(fn, inputs, diff, vs, analytic, us, eps, atol, rtol):
 
     two forward passes instead of 2·numel; pass if |analytic − numeric| ≤ atol + rtol·|numeric|.
     """
-    saved = [inputs[i].data.copy() for i in diff]
-    for i, x, u in zip(diff, saved, us):
+    saved = [inputs[i].data.copy() for i in checked]
+    for i, x, u in zip(checked, saved, us):
         inputs[i].data = x + eps * u
     phi_plus = _phi(fn, inputs, vs)
-    for i, x, u in zip(diff, saved, us):
+    for i, x, u in zip(checked, saved, us):
         inputs[i].data = x - eps * u
     phi_minus = _phi(fn, inputs, vs)
-    for i, x in zip(diff, saved):
+    for i, x in zip(checked, saved):
         inputs[i].data = x
     numeric = (phi_plus - phi_minus) / (2 * eps)
     directional = float(sum(np.sum(a * u) for a, u in zip(analytic, us)))
@@ -133,7 +133,7 @@ def _check_directional(fn, inputs, diff, vs, analytic, us, eps, atol, rtol):
     return _table([("all", "v^T J u", directional, numeric)], "gradcheck (fast mode) failed:")
 
 
-def _check_elements(fn, inputs, diff, vs, analytic, eps, atol, rtol, max_rows):
+def _check_elements(fn, inputs, checked, vs, analytic, eps, atol, rtol, max_rows):
     r"""Every input element j against the central difference of φ(x) = ⟨v, f(x)⟩:
 
         n[j] = (φ(x + ε e_j) − φ(x − ε e_j)) / (2ε),      pass if |a[j] − n[j]| ≤ atol + rtol·|n[j]|
@@ -143,7 +143,7 @@ def _check_elements(fn, inputs, diff, vs, analytic, eps, atol, rtol, max_rows):
     """
     phi = _phi(fn, inputs, vs)
     mismatches, kinks = [], []
-    for i, a in zip(diff, analytic):
+    for i, a in zip(checked, analytic):
         x = inputs[i].data
         for j in np.ndindex(*x.shape):
             phi_plus, phi_minus = _nudged(lambda: _phi(fn, inputs, vs), x, j, eps)
@@ -162,7 +162,7 @@ def _check_elements(fn, inputs, diff, vs, analytic, eps, atol, rtol, max_rows):
                         f"(atol={atol}, rtol={rtol}, eps={eps}); worst first:"), kinks
 
 
-def _check_jacobian(fn, inputs, diff, out_shape, eps, atol, rtol, kinks):
+def _check_jacobian(fn, inputs, checked, out_shape, eps, atol, rtol, kinks):
     r"""Every entry of every Jacobian J_i = ∂y/∂x_i of a small single output y:
 
         analytic row k  e_kᵀ J_i           one backward with the one-hot upstream gradient e_k
@@ -173,7 +173,7 @@ def _check_jacobian(fn, inputs, diff, out_shape, eps, atol, rtol, kinks):
     for k in np.ndindex(*out_shape):
         onehot = np.zeros(out_shape)
         onehot[k] = 1.0
-        for i, row in zip(diff, _vjp(fn, inputs, diff, [onehot])):
+        for i, row in zip(checked, _vjp(fn, inputs, checked, [onehot])):
             x = inputs[i].data
             for j in np.ndindex(*x.shape):
                 if (i, j) in kinks:
@@ -208,9 +208,9 @@ def _output_element(fn, inputs, k):
         return float(_outputs(fn, inputs)[0].data[k])
 
 
-def _vjp(fn, inputs, diff, vs):
+def _vjp(fn, inputs, checked, vs):
     """a_i = vᵀ J_i = ∂⟨v, f(x)⟩/∂x_i for each checked input, by one backward through ⟨v, f(x)⟩."""
-    for i in diff:
+    for i in checked:
         inputs[i].grad = None
     live = [(o, v) for o, v in zip(_outputs(fn, inputs), vs) if o.requires_grad]
     if not live:
@@ -221,7 +221,7 @@ def _vjp(fn, inputs, diff, vs):
         total = term if total is None else total + term
     total.backward()
     return [np.zeros(inputs[i].shape) if inputs[i].grad is None else inputs[i].grad.data.astype(np.float64)
-            for i in diff]
+            for i in checked]
 
 
 def _nudged(evaluate, x, j, eps):
