@@ -16,4 +16,4 @@ from .imagenet_classes import IMAGENET_CATEGORIES  # noqa: F401
 from .npz_format import load_converted, save_converted  # noqa: F401
 from .torch_reader import find_state_dict, load, load_state_dict  # noqa: F401
 from .torch_writer import save  # noqa: F401
-from .unpickler import UnsafePickleError  # noqa: F401
+from .unpickler import CheckpointError, UnsafePickleError  # noqa: F401
