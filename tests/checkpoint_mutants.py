@@ -351,6 +351,10 @@ def crafted_cases(marker):
     yield "crafted/newobj_allowed", zip_checkpoint(b"\x80\x02ctorch\nSize\n)\x81.", {}), "error"
     yield "crafted/bare_global", zip_checkpoint(b"\x80\x02}X\x01\x00\x00\x00actorch._utils\n_rebuild_tensor_v2\ns.",
                                                 {}), "error"
+    yield "crafted/global_as_key", zip_checkpoint(b"\x80\x02}ctorch._utils\n_rebuild_tensor_v2\nK\x00s.", {}), \
+        "error"
+    yield "crafted/tensor_as_key", zip_checkpoint(b"\x80\x02}" + tensor_ops("0", 4, 0, (4,), (1,)) + b"K\x00s.",
+                                                  {"0": f32}), "error"
     for i, (module, name) in enumerate(HOSTILE_CALLS):
         for variant in range(3):
             pkl = b"\x80\x02" + hostile_snippet(module, name, marker, variant) + b"N."

@@ -180,8 +180,8 @@ class _Reader:
         elif isinstance(obj, dict):
             out = collections.OrderedDict() if isinstance(obj, collections.OrderedDict) else {}
             memo[id(obj)] = out
-            for k, v in obj.items():
-                out[_decode(k)] = self._walk(v, memo, views, depth + 1)
+            for k, v in obj.items():  # keys are walked too: a marker must not hide in a key
+                out[self._walk(k, memo, views, depth + 1)] = self._walk(v, memo, views, depth + 1)
             metadata = getattr(obj, "_metadata", None)
             if metadata is not None and isinstance(out, collections.OrderedDict):
                 out._metadata = self._walk(metadata, memo, views, depth + 1)
