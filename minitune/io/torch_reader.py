@@ -39,13 +39,13 @@ import io
 import os
 import stat
 import struct
-import tarfile
 import zipfile
 
 import numpy as np
 
-from .unpickler import (AllowedCall, CheckpointError, StorageType, TensorRecipe, TensorType, UnsafePickleError,
-                        describe, exception_text, load_pickle, materialize_tensor, rebuild_tensor, tensor_nbytes)
+from .torch_tar import read_tar
+from .unpickler import (AllowedCall, CheckpointError, StorageRef, StorageType, TensorRecipe, TensorType,
+                        UnsafePickleError, describe, exception_text, load_pickle, materialize_tensor, tensor_nbytes)
 
 MAGIC_NUMBER = 0x1950A86A20F9469CFC6C  # torch/serialization.py
 PROTOCOL_VERSION = 1001
@@ -56,15 +56,6 @@ MAX_DEPTH = 64  # containers in a checkpoint nest a handful deep
 MAX_BYTES = MAX_FILE_BYTES  # the old name
 STATE_DICT_KEYS = ("state_dict", "model_state_dict", "model")
 ZIP_REFUSED_FLAGS = {0x1: "encrypted", 0x20: "compressed patched data", 0x40: "strongly encrypted"}
-
-
-class _StorageRef:
-    """A storage named by the pickle: ``key`` into the reader's storages, optionally a window of it."""
-
-    __slots__ = ("key", "start", "length")
-
-    def __init__(self, key, start=0, length=None):
-        self.key, self.start, self.length = key, start, length
 
 
 def _decode(value):
@@ -173,7 +164,7 @@ class _Reader:
             raise self.error(f"the object nests more than {MAX_DEPTH} containers deep")
         if isinstance(obj, TensorRecipe):
             out = self._tensor(obj, views)
-        elif isinstance(obj, (_StorageRef, StorageType)):
+        elif isinstance(obj, (StorageRef, StorageType)):
             raise self.error("the file holds a bare storage, which minitune does not load; save tensors instead")
         elif isinstance(obj, (AllowedCall, TensorType)):
             raise self.error(f"the file holds {describe(obj)} itself, not a value made by it")
@@ -202,7 +193,7 @@ class _Reader:
         """The array of one recipe: the same view of the same storage is made once and shared;
         every new array is counted against the budget *before* it is allocated."""
         ref = recipe.storage
-        if not isinstance(ref, _StorageRef) or ref.key not in self.storages:
+        if not isinstance(ref, StorageRef) or ref.key not in self.storages:
             raise self.error(f"tensor refers to a storage that is not in the file ({describe(ref)})")
         view_key = (ref.key, ref.start, ref.length, recipe.offset, recipe.size, recipe.stride)
         if view_key in views:
@@ -284,7 +275,7 @@ class _Reader:
                     raise self.error(f"missing storage record {name[:100]}")
                 array = self.storage_array(read(name), stype, numel, big_endian)
                 self.storages[slot] = (array, stype.is_bfloat16)
-            return _StorageRef(slot)
+            return StorageRef(slot)
 
         obj = load_pickle(io.BytesIO(read(f"{prefix}/data.pkl")), self.source, persistent_load)
         return self.materialize(obj)
@@ -321,12 +312,12 @@ class _Reader:
             if (previous[0].name, previous[1]) != (stype.name, numel):
                 raise self.error(f"storage {key} is declared twice with different types or sizes")
             if view is None:
-                return _StorageRef(key)
+                return StorageRef(key)
             if type(view) is not tuple or len(view) != 3:
                 raise self.error(f"malformed storage view {describe(view)}")
             offset = self.count(view[1], f"view offset into storage {key}", numel)
             view_size = self.count(view[2], f"view size of storage {key}", numel - offset)
-            return _StorageRef(key, offset, view_size)
+            return StorageRef(key, offset, view_size)
 
         obj = load_pickle(f, self.source, persistent_load)
         keys = load_pickle(f, self.source)
@@ -347,84 +338,9 @@ class _Reader:
             self.storages[key] = (self.storage_array(raw, stype, numel, big_endian), stype.is_bfloat16)
         return self.materialize(obj)
 
-    # -- legacy tar ----------------------------------------------------------------------------------
+    # -- legacy tar: see torch_tar.py ---------------------------------------------------------------
     def read_tar(self):
-        try:
-            tar = tarfile.open(fileobj=io.BytesIO(self.data), mode="r:")
-            members = {m.name: m for m in tar.getmembers()}
-            for name in ("sys_info", "pickle", "storages", "tensors"):
-                if name not in members or not members[name].isfile():
-                    raise self.error(f"tar archive lacks the {name!r} member of a torch.save tar file")
-            blobs = {name: tar.extractfile(members[name]).read() for name in ("pickle", "storages", "tensors")}
-        except (tarfile.TarError, EOFError, OSError, ValueError, OverflowError, UnicodeDecodeError) as exc:
-            if isinstance(exc, CheckpointError):
-                raise
-            raise self.error(f"truncated or corrupt tar archive ({exception_text(exc)})") from None
-
-        def read_exact(f, n, what):
-            raw = f.read(n)
-            if len(raw) != n:
-                raise self.error(f"truncated {what}")
-            return raw
-
-        f = io.BytesIO(blobs["storages"])
-        count = self.count(load_pickle(f, self.source), "storage count", len(blobs["storages"]))
-        for _ in range(count):
-            record = load_pickle(f, self.source)
-            if type(record) is not tuple or len(record) != 3 or not isinstance(record[2], StorageType):
-                raise self.error(f"malformed storage record {describe(record)}")
-            key, stype = self.key(record[0], "storage key"), record[2]
-            (numel,) = struct.unpack("<q", read_exact(f, 8, "storage header"))
-            numel = self.count(numel, f"size of storage {key}", len(blobs["storages"]))
-            raw = read_exact(f, numel * stype.dtype.itemsize, f"storage {key}")
-            self.storages[key] = (self.storage_array(raw, stype, numel), stype.is_bfloat16)
-        view_list = load_pickle(f, self.source)
-        if not isinstance(view_list, list):
-            raise self.error(f"the storage view list is malformed ({describe(view_list)})")
-        for view in view_list:
-            if type(view) is not tuple or len(view) != 4:
-                raise self.error(f"malformed storage view {describe(view)}")
-            target, root = self.key(view[0], "storage view key"), self.key(view[1], "storage key")
-            if root not in self.storages:
-                raise self.error(f"storage view refers to unknown storage {root[:40]}")
-            array, is_bf16 = self.storages[root]
-            offset = self.count(view[2], "storage view offset", array.shape[0])
-            numel = self.count(view[3], "storage view size", array.shape[0] - offset)
-            self.storages[target] = (array[offset:offset + numel], is_bf16)
-
-        tensors = {}
-        f = io.BytesIO(blobs["tensors"])
-        count = self.count(load_pickle(f, self.source), "tensor count", len(blobs["tensors"]))
-        for _ in range(count):
-            record = load_pickle(f, self.source)
-            if type(record) is not tuple or len(record) != 3:
-                raise self.error(f"malformed tensor record {describe(record)}")
-            key, storage_key = self.key(record[0], "tensor key"), self.key(record[1], "storage key")
-            (ndim,) = struct.unpack("<i", read_exact(f, 4, "tensor header"))
-            if not 0 <= ndim <= 64:
-                raise self.error(f"tensor {key[:40]} has ndim {ndim}")
-            read_exact(f, 4, "tensor header")  # padding: old writers stored ndim as 8 bytes
-            size = struct.unpack(f"<{ndim}q", read_exact(f, 8 * ndim, "tensor sizes"))
-            stride = struct.unpack(f"<{ndim}q", read_exact(f, 8 * ndim, "tensor strides"))
-            (offset,) = struct.unpack("<q", read_exact(f, 8, "tensor offset"))
-            if storage_key not in self.storages:
-                raise self.error(f"tensor {key[:40]} refers to unknown storage {storage_key[:40]}")
-            try:
-                tensors[key] = rebuild_tensor(_StorageRef(storage_key), offset, size, stride)
-            except ValueError as exc:
-                raise self.error(str(exc)) from None
-
-        def persistent_load(pid):
-            if isinstance(pid, tuple):
-                raise UnsafePickleError(f"{self.source}: the file pickles a whole nn.Module (its source code); "
-                                        "only state_dicts of tensors can be loaded safely")
-            key = self.key(pid, "tensor id")
-            if key not in tensors:
-                raise self.error(f"pickle refers to unknown tensor {key[:40]}")
-            return tensors[key]
-
-        obj = load_pickle(io.BytesIO(blobs["pickle"]), self.source, persistent_load)
-        return self.materialize(obj)
+        return read_tar(self)
 
 
 def _array_budget(max_bytes, file_size):

@@ -41,12 +41,13 @@ and 2⁶⁰ steps of ``hash``); and error messages format untrusted values with 
 which visits a bounded number of nodes.
 """
 import collections
-import itertools
 import math
 import pickle
 import struct
 
 import numpy as np
+
+from .untrusted import CheckpointError, check_hashable, describe, exception_text  # noqa: F401 (re-exported)
 
 # torch storage class name -> (numpy dtype read from the file, element size in bytes)
 STORAGE_DTYPES = {
@@ -66,11 +67,6 @@ STORAGE_DTYPES = {
 TENSOR_TYPES = {name.replace("Storage", "Tensor") for name in STORAGE_DTYPES}
 MAX_NDIM = 64
 MAX_INDEX = 1 << 48  # sizes, strides, offsets and element counts stay below this (a real tensor is far smaller)
-MAX_KEY_NODES = 10_000  # a dict key or set member may have this many tuple/frozenset nodes, counted with repetition
-
-
-class CheckpointError(ValueError):
-    """A checkpoint file is malformed, truncated, oversized or hostile; the message names the file and the problem."""
 
 
 class UnsafePickleError(pickle.UnpicklingError, CheckpointError):
@@ -90,6 +86,7 @@ class StorageType(_Frozen):
     """Stands in for ``torch.FloatStorage`` & co.: only its name and numpy dtype matter."""
 
     __slots__ = ("name", "dtype", "is_bfloat16")
+    safe_repr = True  # describe() may call repr: it is short and fixed
 
     def __init__(self, name):
         self.name = name
@@ -104,6 +101,7 @@ class TensorType(_Frozen):
     """Stands in for ``torch.FloatTensor`` & co. (the tar layout records the original tensor type)."""
 
     __slots__ = ("name",)
+    safe_repr = True  # describe() may call repr: it is short and fixed
 
     def __init__(self, name):
         self.name = name
@@ -122,11 +120,22 @@ class TensorRecipe(_Frozen):
         self.storage, self.offset, self.size, self.stride = storage, offset, size, stride
 
 
+class StorageRef:
+    """A storage named by a persistent id: ``key`` into the reader's storages, optionally the window
+    ``[start, start + length)`` of it (legacy views)."""
+
+    __slots__ = ("key", "start", "length")
+
+    def __init__(self, key, start=0, length=None):
+        self.key, self.start, self.length = key, start, length
+
+
 class AllowedCall(_Frozen):
     """An allowlisted global as the pickle sees it: callable, and immutable (no ``__dict__``, no
     ``__setstate__``, no ``__setattr__``), so a ``BUILD`` or ``SETITEM`` cannot change what it does."""
 
     __slots__ = ("qualname", "_func")
+    safe_repr = True  # describe() may call repr: it is short and fixed
 
     def __init__(self, qualname, func):
         object.__setattr__(self, "qualname", qualname)
@@ -142,66 +151,6 @@ class AllowedCall(_Frozen):
 
     def __repr__(self):
         return self.qualname
-
-
-# -- bounded formatting and hashing of untrusted values -----------------------------------------------
-def describe(value, limit=80):
-    """``repr(value)`` for an error message, at most ``limit`` characters, in bounded time.
-
-    ``repr`` of a pickled value can recurse past the interpreter's limit, take exponential time
-    (a tuple DAG), or fail (an int of more than 4300 digits); this shows containers to depth 2
-    and their first 4 items, strings by their first 40 characters, and huge ints by their size."""
-    text = _short_repr(value, 2)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
-def _short_repr(value, depth):
-    if value is None or isinstance(value, (bool, float, StorageType, TensorType, AllowedCall)):
-        return repr(value)
-    if isinstance(value, int):
-        return repr(value) if value.bit_length() <= 64 else f"<int of {value.bit_length()} bits>"
-    if isinstance(value, (str, bytes, bytearray)):
-        return repr(value[:40]) + ("..." if len(value) > 40 else "")
-    if isinstance(value, (tuple, list, set, frozenset, dict)):
-        name = type(value).__name__
-        if depth == 0:
-            return f"<{name} of {len(value)}>"
-        items = value.items() if isinstance(value, dict) else value
-        parts = [f"{_short_repr(k, depth - 1)}: {_short_repr(v, depth - 1)}" if isinstance(value, dict)
-                 else _short_repr(k, depth - 1) for k, v in _pairs(items, isinstance(value, dict))]
-        more = ", ..." if len(value) > 4 else "," if len(value) == 1 and isinstance(value, tuple) else ""
-        opening, closing = {"tuple": ("(", ")"), "list": ("[", "]"), "dict": ("{", "}"), "set": ("{", "}")}.get(
-            name, (name + "({", "})"))
-        return opening + ", ".join(parts) + more + closing
-    return f"<{type(value).__name__}>"
-
-
-def _pairs(items, is_dict):
-    for item in itertools.islice(items, 4):
-        yield item if is_dict else (item, None)
-
-
-def check_hashable(value, source="<checkpoint>"):
-    """Raise :class:`CheckpointError` unless hashing ``value`` visits at most ``MAX_KEY_NODES``
-    tuple/frozenset nodes.  ``hash`` of a tuple re-hashes each item every time it is reached, so
-    the count is taken with repetition, but computed once per distinct node (no recursion)."""
-    if type(value) not in (tuple, frozenset):
-        return
-    count = {}  # id(node) -> nodes visited by hash(node)
-    stack = [(value, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if id(node) in count:
-            continue
-        children = [c for c in node if type(c) in (tuple, frozenset)]
-        if not expanded:
-            stack.append((node, True))
-            stack.extend((c, False) for c in children if id(c) not in count)
-            continue
-        count[id(node)] = 1 + sum(count[id(c)] for c in children)
-        if count[id(node)] > MAX_KEY_NODES:
-            raise CheckpointError(f"{source}: a dict key or set member nests more than {MAX_KEY_NODES} tuples; "
-                                  "refusing to hash it")
 
 
 # -- tensors ------------------------------------------------------------------------------------------
@@ -404,11 +353,3 @@ def load_pickle(file, source="<checkpoint>", persistent_load=None):
     except (pickle.UnpicklingError, EOFError, KeyError, IndexError, TypeError, AttributeError, ValueError,
             OverflowError, struct.error) as exc:
         raise CheckpointError(f"{source}: corrupt or truncated pickle ({exception_text(exc)})") from None
-
-
-def exception_text(exc):
-    """``'TypeName: message'`` of an exception raised while reading untrusted data, at most 200 characters
-    (a ``KeyError``'s message is the repr of its key, so it goes through :func:`describe`)."""
-    text = describe(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-    text = f"{type(exc).__name__}: {text}"
-    return text if len(text) <= 200 else text[:197] + "..."
