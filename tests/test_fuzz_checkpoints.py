@@ -8,7 +8,8 @@ may change the allowlisted functions.  ``tools/fuzz_checkpoints.py --scale N`` r
 import collections
 
 import pytest
-from checkpoint_mutants import all_cases, failures, run_cases
+from checkpoint_fuzz_worker import failures, run_cases
+from checkpoint_mutants import all_cases
 
 pytestmark = pytest.mark.weights
 

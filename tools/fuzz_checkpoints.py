@@ -12,7 +12,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tests"))
-from checkpoint_mutants import all_cases, failures, run_cases  # noqa: E402
+from checkpoint_fuzz_worker import failures, run_cases  # noqa: E402
+from checkpoint_mutants import all_cases  # noqa: E402
 
 
 def main(argv=None):
