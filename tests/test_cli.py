@@ -1,4 +1,7 @@
 """The command line: one-line errors with exit code 2, evaluate and predict on a fine-tuned checkpoint."""
+import io
+import os
+import shutil
 import subprocess
 import sys
 
@@ -74,3 +77,100 @@ def test_python_dash_m_and_help():
     for command in ("finetune", "evaluate", "predict", "weights", "warmup", "course"):
         assert command in out.stdout
     assert run_cli().returncode == 2
+
+
+# ---- one-line errors everywhere (issue 16.4) -----------------------------------------------------
+@pytest.mark.parametrize("args, message", [
+    ([], "no command given"),
+    (["--bogus"], "unrecognized arguments: --bogus"),
+    (["finetune", "--epochs", "x"], "argument --epochs: invalid int value: 'x'"),
+    (["finetune", "--strategy", "all"], "argument --strategy: invalid choice"),
+    (["evaluate"], "the following arguments are required: --checkpoint, --data"),
+    (["evaluate", "--checkpoint", "c", "--data", "d", "--batch-size", "0"], "--batch-size: expected an int >= 1"),
+    (["evaluate", "--checkpoint", "c", "--data", "d", "--workers", "-1"], "--workers: expected an int >= 0"),
+    (["predict"], "the following arguments are required: --checkpoint, IMAGE"),
+    (["predict", "--checkpoint", "c", "--topk", "0", "x.jpg"], "--topk: expected an int >= 1, got 0"),
+    (["predict", "--checkpoint", "c", "--topk", "-3", "x.jpg"], "--topk: expected an int >= 1, got -3"),
+    (["weights"], "weights: no action given"),
+    (["weights", "convert"], "the following arguments are required: src, dst"),
+    (["weights", "fetch", "resnet99"], "argument arch: invalid choice"),
+    (["weights", "info"], "the following arguments are required: file"),
+    (["weights", "export", "a"], "the following arguments are required: dst"),
+    (["warmup", "--bogus"], "unrecognized arguments: --bogus"),
+    (["course"], "the following arguments are required: ACTION"),
+])
+def test_argument_errors_are_one_line(args, message, capsys):
+    """argparse's errors too (they were usage + error): the top parser and every subparser."""
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("minitune: error: ") and message in err[0], err
+    assert "usage:" not in captured.out + captured.err
+
+
+def test_one_line_errors_from_a_subprocess():
+    out = run_cli("predict", "--checkpoint", "x.npz", "--topk", "0", "a.jpg")
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.splitlines() == ["minitune: error: argument --topk: expected an int >= 1, got 0 "
+                                       "(see: minitune predict --help)"]
+
+
+def test_topk_larger_than_the_classes_is_an_error(trained, capsys):
+    root, _ = trained
+    image = str(sorted((root / "shapes" / "val" / "circle").iterdir())[0])
+    checkpoint = str(root / "run" / "best.npz")
+    classes = len(__import__("minitune").finetune.inference.load_checkpoint_model(checkpoint)[1])
+    assert main(["predict", "--checkpoint", checkpoint, "--topk", str(classes + 1), image]) == 2
+    assert f"--topk {classes + 1} is more than the {classes} classes" in capsys.readouterr().err
+    assert main(["predict", "--checkpoint", checkpoint, "--topk", str(classes), image]) == 0
+    assert capsys.readouterr().out.count(",") == classes - 1
+
+
+@pytest.mark.parametrize("field, value", [("crop_size", 10 ** 6), ("resize_size", 10 ** 9), ("crop_size", 0),
+                                          ("crop_size", "224")])
+@pytest.mark.parametrize("command", ["evaluate", "predict"])
+def test_checkpoint_with_absurd_transform_sizes(trained, tmp_path, capsys, field, value, command):
+    """Checked against MAX_IMAGE_SIZE before any image is resized (a MemoryError traceback before)."""
+    from minitune.io import load_converted, save_converted
+    root, _ = trained
+    state, meta = load_converted(root / "run" / "best.npz")
+    meta["transforms"][field] = value
+    save_converted(tmp_path / "absurd.npz", state, meta)
+    image = str(sorted((root / "shapes" / "val" / "circle").iterdir())[0])
+    args = ["--data", str(root / "shapes"), "--workers", "0"] if command == "evaluate" else [image]
+    assert main([command, "--checkpoint", str(tmp_path / "absurd.npz"), *args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"transforms.{field} is {value!r}; expected an int in [1, 1024]" in err[0]
+
+
+def test_skipped_images_warning_is_one_clean_line(trained, tmp_path):
+    root, _ = trained
+    data = tmp_path / "data"
+    shutil.copytree(root / "shapes" / "val", data)
+    (data / "circle" / "broken.jpg").write_bytes(b"not a jpeg")
+    out = run_cli("evaluate", "--checkpoint", str(root / "run" / "best.npz"), "--data", str(data), "--workers", "0")
+    assert out.returncode == 0
+    lines = [line for line in out.stderr.splitlines() if "skipped" in line]
+    assert len(lines) == 1 and lines[0].startswith("minitune: warning: ImageFolder(") and "broken.jpg" in lines[0]
+    assert "warnings.warn" not in out.stderr and "UserWarning" not in out.stderr
+
+
+def test_non_utf8_class_name_under_a_strict_utf8_stdout(trained, tmp_path, monkeypatch):
+    """A class folder named in Latin-1: training, evaluate and predict print it with a replacement character."""
+    root, _ = trained
+    data = tmp_path / "data"
+    for split in ("train", "val"):
+        for folder in (root / "shapes" / split).iterdir():
+            name = b"cercl\xe9" if folder.name == "circle" else os.fsencode(folder.name)
+            os.makedirs(os.path.join(os.fsencode(data / split), name))
+            for image in sorted(folder.iterdir())[:2]:
+                shutil.copy(image, os.path.join(os.fsencode(data / split), name, os.fsencode(image.name)))
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict")
+    monkeypatch.setattr(sys, "stdout", stdout)
+    assert main(["finetune", "--data", str(data), "--weights", "none", "--image-size", "32", "--epochs", "1",
+                 "--batch-size", "8", "--workers", "0", "--out", str(tmp_path / "run"), "--no-progress"]) == 0
+    assert main(["evaluate", "--checkpoint", str(tmp_path / "run" / "best.npz"), "--data", str(data),
+                 "--workers", "0"]) == 0
+    stdout.flush()
+    printed = stdout.buffer.getvalue().decode("utf-8")
+    assert "cercl?" in printed and "classes cercl?" in printed

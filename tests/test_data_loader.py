@@ -1,7 +1,6 @@
 """DataLoader: batch shapes and dtypes, drop_last, seeded order and augmentation with and without
 worker threads, epochs, abandoning an iterator, errors."""
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -90,16 +89,25 @@ def test_plain_dataset_of_arrays_and_ints():
     assert x.shape == (5, 2, 2) and x.data[:, 0, 0].tolist() == [0, 1, 4, 9, 16] and y.dtype == np.int64
 
 
-class SlowDataset:
-    def __init__(self, n=64, delay=0.02):
-        self.n, self.delay, self.calls = n, delay, 0
+class GatedDataset:
+    """Samples 0 and 1 come at once; every other sample waits until ``release`` is set, so what the
+    workers have started when the consumer stops is known exactly, whatever the machine's speed."""
+
+    def __init__(self, n=64, fail_at=None):
+        self.n, self.fail_at = n, fail_at
+        self.release = threading.Event()
+        self.started, self._lock = [], threading.Lock()
 
     def __len__(self):
         return self.n
 
     def __getitem__(self, i):
-        self.calls += 1
-        time.sleep(self.delay)
+        with self._lock:
+            self.started.append(i)
+        if i == self.fail_at:
+            raise ValueError(f"sample {i} is bad")
+        if i >= 2:
+            self.release.wait()
         return np.zeros(3, np.float32), i
 
 
@@ -108,27 +116,27 @@ def _data_threads():
 
 
 def test_abandoned_iterator_stops_its_threads():
-    ds = SlowDataset()
+    """After ``break`` the iterator is closed: the queued batches are cancelled, and the two workers,
+    blocked in samples 2 and (if it had started) 3, exit once those return.  No sample after 3 starts."""
+    ds = GatedDataset()
     for _ in DataLoader(ds, batch_size=2, num_workers=2):
         break
+    ds.release.set()
     for t in _data_threads():
-        t.join(timeout=30)  # a guard against a hang, not a speed requirement
+        t.join()  # no timeout: every thread is released above, so a hang here is the bug itself
     assert _data_threads() == []
-    assert ds.calls < ds.n  # the rest of the epoch was cancelled, not computed
+    assert {0, 1} <= set(ds.started) <= {0, 1, 2, 3}
 
 
 def test_worker_error_propagates_and_stops_threads():
-    class Failing(SlowDataset):
-        def __getitem__(self, i):
-            if i == 5:
-                raise ValueError("sample 5 is bad")
-            return super().__getitem__(i)
-
-    with pytest.raises(ValueError, match="sample 5"):
-        list(DataLoader(Failing(delay=0.0), batch_size=2, num_workers=2))
+    ds = GatedDataset(fail_at=1)
+    with pytest.raises(ValueError, match="sample 1"):
+        list(DataLoader(ds, batch_size=2, num_workers=2))
+    ds.release.set()
     for t in _data_threads():
-        t.join(timeout=30)
+        t.join()
     assert _data_threads() == []
+    assert max(ds.started) <= 3  # the error stopped the epoch: nothing queued behind the blocked workers ran
 
 
 @pytest.mark.parametrize("kwargs, error, match", [

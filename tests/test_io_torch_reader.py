@@ -1,15 +1,17 @@
 """Reading torch.save files without torch: every layout, dtype and view loads to torch's exact arrays."""
 import collections
 import io
+import os
 import shutil
 import struct
 import zipfile
 
 import numpy as np
 import pytest
+from checkpoint_mutants import dict_of, tensor_ops, zip_checkpoint
 from conftest import REFERENCE, load_reference
 
-from minitune.io import find_state_dict, load, load_state_dict, save
+from minitune.io import CheckpointError, UnsafePickleError, find_state_dict, load, load_state_dict, save
 from minitune.io.torch_reader import detect_layout
 from minitune.io.unpickler import load_pickle
 
@@ -27,7 +29,9 @@ FIXTURES = [
 
 
 def assert_same_arrays(got, expected):
-    assert list(got) == list(expected) or set(got) == set(expected), set(got) ^ set(expected)
+    """Same keys, dtypes, shapes and values.  The .npz references store keys sorted, so key *order*
+    is checked by the tests below against torch's own order, not here."""
+    assert set(got) == set(expected), set(got) ^ set(expected)
     for key, want in expected.items():
         assert got[key].dtype == want.dtype, (key, got[key].dtype, want.dtype)
         assert got[key].shape == want.shape, (key, got[key].shape, want.shape)
@@ -39,6 +43,20 @@ def test_loads_torch_files_exactly(filename, reference, layout):
     path = REFERENCE / filename
     assert detect_layout(path.read_bytes()) == layout
     assert_same_arrays(load_state_dict(path), load_reference(reference))
+
+
+@pytest.mark.parametrize("zip_file, legacy_file", [("weights_mixed_zip.pth", "weights_mixed_legacy.pth"),
+                                                   ("weights_resnet18w4_zip.pth", "weights_resnet18w4_legacy.pth")])
+def test_key_order_is_the_files_order(zip_file, legacy_file):
+    """torch wrote the same OrderedDict in both layouts; both readers keep its order."""
+    zip_keys, legacy_keys = list(load_state_dict(REFERENCE / zip_file)), list(load_state_dict(REFERENCE / legacy_file))
+    assert zip_keys == legacy_keys and zip_keys != sorted(zip_keys)
+
+
+def test_resnet_key_order_is_torchvisions():
+    from minitune.models import resnet18
+    assert list(load_state_dict(REFERENCE / "weights_resnet18w4_zip.pth")) == \
+        list(resnet18(num_classes=10, width=4).state_dict())
 
 
 @pytest.mark.parametrize("filename", ["weights_resnet18w4_zip.pth", "weights_resnet18w4_legacy.pth"])
@@ -167,7 +185,7 @@ def test_corrupted_zip_storage_fails_crc(tmp_path):
     info = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo("weights_mixed_zip/data/0")
     data[payload_offset(data, info) + 1] ^= 0xFF
     (tmp_path / "bad.pth").write_bytes(bytes(data))
-    with pytest.raises(ValueError, match=r"bad\.pth: record weights_mixed_zip/data/0: Bad CRC"):
+    with pytest.raises(ValueError, match=r"bad\.pth: record weights_mixed_zip/data/0: BadZipFile: Bad CRC"):
         load_state_dict(tmp_path / "bad.pth")
 
 
@@ -222,3 +240,91 @@ def test_missing_file():
 def test_file_object():
     with open(REFERENCE / "weights_mixed_legacy.pth", "rb") as f:
         assert_same_arrays(load_state_dict(f), load_reference("weights_mixed"))
+
+
+# ---- hardening (issue 16): flag bits, budgets, shared views, non-regular files ---------------------
+def zip_header_offsets(data):
+    central = [i for i in range(len(data) - 3) if data[i:i + 4] == b"PK\x01\x02"]
+    local = [i for i in range(len(data) - 3) if data[i:i + 4] == b"PK\x03\x04"]
+    return central, local
+
+
+@pytest.mark.parametrize("bit, what", [(0x1, "encrypted"), (0x20, "compressed patched data"),
+                                       (0x40, "strongly encrypted")])
+@pytest.mark.parametrize("header", ["central", "local"])
+def test_zip_flag_bits_are_refused(tmp_path, bit, what, header):
+    """zipfile raises RuntimeError / NotImplementedError for these; the reader names the record."""
+    data = bytearray((REFERENCE / "weights_mixed_zip.pth").read_bytes())
+    central, local = zip_header_offsets(data)
+    if header == "central":
+        data[central[4] + 8] |= bit
+    else:
+        data[local[4] + 6] |= bit
+    (tmp_path / "flags.pth").write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match=rf"flags\.pth: record weights_mixed_zip/data/0 is {what}"):
+        load(tmp_path / "flags.pth")
+
+
+def test_every_error_is_a_checkpoint_error():
+    assert issubclass(CheckpointError, ValueError) and issubclass(UnsafePickleError, CheckpointError)
+
+
+def expanded(numel, offset, size, stride, count=1, same=True):
+    """A zip checkpoint of ``count`` views of one float32 storage of ``numel`` elements."""
+    entries = [(f"v{i}", tensor_ops("0", numel, offset + (0 if same else i), size, stride,
+                                    memo=None if count == 1 else "put" if i == 0 else "get")) for i in range(count)]
+    return zip_checkpoint(dict_of(entries), {"0": np.arange(numel, dtype="<f4").tobytes()})
+
+
+def test_zero_stride_expansion_needs_max_bytes(tmp_path):
+    """A 2**15 x 2**15 zero-stride view of one float asks for 4 GiB: refused before allocating,
+    unless max_bytes= allows it (here a 2**12 x 2**12 one, allowed explicitly)."""
+    (tmp_path / "big.pth").write_bytes(expanded(1, 0, (2 ** 15, 2 ** 15), (0, 0)))
+    with pytest.raises(CheckpointError, match=r"big\.pth: a tensor of size \(32768, 32768\) needs 4294967296 bytes"):
+        load(tmp_path / "big.pth")
+    (tmp_path / "mid.pth").write_bytes(expanded(1, 0, (2 ** 12, 2 ** 13), (0, 0)))
+    with pytest.raises(CheckpointError, match="max_bytes="):
+        load(tmp_path / "mid.pth")
+    got = load(tmp_path / "mid.pth", max_bytes=2 ** 27)["v0"]
+    assert got.shape == (2 ** 12, 2 ** 13) and not got.any()
+
+
+def test_same_view_is_shared_different_views_are_copies(tmp_path):
+    (tmp_path / "same.pth").write_bytes(expanded(1 << 18, 0, (1 << 18,), (1,), count=600))
+    got = load(tmp_path / "same.pth")  # 600 x 1 MiB if copied: over the budget; shared: 1 MiB
+    assert len(got) == 600 and all(v is got["v0"] for v in got.values())
+    (tmp_path / "distinct.pth").write_bytes(expanded(1 << 18, 0, (1 << 17,), (1,), count=600, same=False))
+    with pytest.raises(CheckpointError, match="budget"):
+        load(tmp_path / "distinct.pth")
+
+
+@pytest.mark.parametrize("offset, size, stride, numel", [
+    (0, (2 ** 61,), (1,), 4), (0, (2,), (2 ** 63,), 4), (2 ** 64, (1,), (1,), 4), (0, (4,), (1,), 2 ** 62),
+    (0, (0,) + (2 ** 30,) * 3, (1,) * 4, 4), (0, (4,), (1,), 10 ** 4000),
+])
+def test_overflowing_sizes(tmp_path, offset, size, stride, numel):
+    """Values from 2**61 to 2**64 and beyond: OverflowError in numpy before; now the documented error."""
+    (tmp_path / "o.pth").write_bytes(zip_checkpoint(dict_of([("t", tensor_ops("0", numel, offset, size, stride))]),
+                                                    {"0": np.zeros(4, "<f4").tobytes()}))
+    with pytest.raises(CheckpointError, match=r"o\.pth: "):
+        load(tmp_path / "o.pth")
+
+
+def test_fifo_named_pth_is_refused_without_blocking(tmp_path):
+    os.mkfifo(tmp_path / "pipe.pth")
+    with pytest.raises(CheckpointError, match="not a regular file"):
+        load(tmp_path / "pipe.pth")
+
+
+def test_read_does_not_preallocate_the_limit():
+    """``load`` reads in chunks: read(max_bytes + 1) would allocate 4 GiB for a 2 kB file."""
+    class Recorder(io.BytesIO):
+        sizes = []
+
+        def read(self, n=-1):
+            self.sizes.append(n)
+            return super().read(n)
+
+    f = Recorder((REFERENCE / "weights_mixed_legacy.pth").read_bytes())
+    load(f)
+    assert max(Recorder.sizes) <= 16 << 20

@@ -8,9 +8,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from minitune.io import UnsafePickleError, load, load_state_dict
+from minitune.io import CheckpointError, UnsafePickleError, load, load_state_dict
 from minitune.io.torch_writer import _PickleWriter
-from minitune.io.unpickler import ALLOWED_FUNCTIONS, TensorRecipe, load_pickle, materialize_tensor, rebuild_tensor
+from minitune.io.unpickler import (ALLOWED_FUNCTIONS, TensorRecipe, describe, load_pickle, materialize_tensor,
+                                   rebuild_tensor)
 
 pytestmark = pytest.mark.weights
 
@@ -201,3 +202,59 @@ def test_state_dict_of_non_tensor_refused(tmp_path):
     path.write_bytes(zip_with(pickle.dumps({"a": 1, "b": "s"}, protocol=2)))
     with pytest.raises(ValueError, match="no state_dict found"):
         load_state_dict(path)
+
+
+# ---- hostile but well-formed pickles (issue 16.2) --------------------------------------------------
+@pytest.mark.parametrize("target", ["_rebuild_parameter", "_rebuild_tensor_v2"])
+@pytest.mark.parametrize("state", [b"N}X\x0c\x00\x00\x00__defaults__(K\x01K\x02K\x03ts\x86",  # (None, {slot: v})
+                                   b"}X\x07\x00\x00\x00__doc__K\x01s"])
+def test_build_cannot_change_an_allowed_function(target, state):
+    """BUILD on a global used to run setattr on our function (rebuild_parameter.__defaults__ for the
+    rest of the process); the allowlist hands out frozen AllowedCall objects and BUILD is refused."""
+    from minitune.io import unpickler
+    before = unpickler.rebuild_parameter.__defaults__, dict(unpickler.rebuild_tensor.__dict__)
+    pkl = b"\x80\x02ctorch._utils\n" + target.encode() + b"\n" + state + b"b."
+    with pytest.raises(UnsafePickleError, match=rf"BUILD on torch\._utils\.{target} is not allowed"):
+        load_pickle(io.BytesIO(pkl), "t.pkl")
+    assert (unpickler.rebuild_parameter.__defaults__, unpickler.rebuild_tensor.__dict__) == before
+    with pytest.raises(UnsafePickleError):
+        ALLOWED_FUNCTIONS[("torch._utils", target)].qualname = "x"
+
+
+@pytest.mark.parametrize("name, pkl", [
+    ("tuple DAG as a dict key", b"\x80\x02})" + b"2\x86" * 64 + b"K\x00s."),
+    ("tuple DAG in a frozenset", b"\x80\x04()" + b"2\x86" * 64 + b"\x91."),
+    ("100000-deep tuple as a key", b"\x80\x02})" + b"\x85" * 100_000 + b"K\x00s."),
+])
+def test_keys_are_hashed_only_within_a_budget(name, pkl):
+    """hash((t, t)) re-hashes t twice: 64 levels are 2**64 steps (a hang before)."""
+    with pytest.raises(CheckpointError, match="nests more than 10000 tuples"):
+        load_pickle(io.BytesIO(pkl), "t.pkl")
+
+
+def test_describe_is_bounded():
+    dag = ()
+    for _ in range(64):
+        dag = (dag, dag)
+    deep = []
+    for _ in range(100_000):
+        deep = [deep]
+    assert describe(dag) == "((<tuple of 2>, <tuple of 2>), (<tuple of 2>, <tuple of 2>))"
+    assert describe(deep) == "[[<list of 1>]]"
+    assert describe(10 ** 5000) == "<int of 16610 bits>" and describe((7,)) == "(7,)"
+    assert len(describe("x" * 10 ** 6)) <= 80
+
+
+@pytest.mark.parametrize("pkl, message", [
+    (b"\x80\x05\x96" + (1 << 40).to_bytes(8, "little") + b".", "protocol-5 buffers"),  # BYTEARRAY8 of 1 TiB
+    (b"\x80\x02ccollections\nOrderedDict\n](K\x01K\x02ta\x85R.", "torch pickles it empty"),
+    (b"\x80\x02ctorch\nSize\nX\x03\x00\x00\x00abc\x85R.", "torch.Size must be a tuple"),
+])
+def test_allocations_a_pickle_cannot_ask_for(pkl, message):
+    with pytest.raises(CheckpointError, match=message):
+        load_pickle(io.BytesIO(pkl), "t.pkl")
+
+
+def test_huge_memo_index_allocates_nothing():
+    """LONG_BINPUT 2**32 - 1: the C unpickler grows its memo array to that size; the Python one uses a dict."""
+    assert load_pickle(io.BytesIO(b"\x80\x02Nr\xff\xff\xff\xff."), "t.pkl") is None

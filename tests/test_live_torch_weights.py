@@ -41,7 +41,11 @@ def test_torch_loads_the_export(tmp_path, drop_counters):
     model.eval()
     ref = load_reference("weights_resnet18w4_logits")
     with torch.no_grad():
-        np.testing.assert_array_equal(model(torch.from_numpy(ref["x"])).numpy(), ref["logits"])
+        logits = model(torch.from_numpy(ref["x"])).numpy()
+    # the weights are bit-identical (above); the logits are float32 sums whose order depends on the
+    # CPU's kernels (the fixture was written on another machine), so they agree to float32 rounding
+    assert logits.dtype == ref["logits"].dtype == np.float32
+    np.testing.assert_allclose(logits, ref["logits"], rtol=1e-5, atol=1e-5)
 
 
 def test_torch_mmaps_the_export(tmp_path):

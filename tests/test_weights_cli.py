@@ -133,5 +133,17 @@ def test_hostile_file_is_refused_by_the_cli(tmp_path, capsys):
     assert not (tmp_path / "pwned").exists()
 
 
-def test_weights_without_action_shows_help(capsys):
+def test_weights_without_action_is_a_one_line_error(capsys):
     assert main(["weights"]) == 2
+    assert "no action given; choose one of: fetch, convert, export, info" in one_line_error(capsys)
+
+
+@pytest.mark.parametrize("name", ["w.pth", "w.npz"])
+@pytest.mark.parametrize("action", [["info"], ["convert"], ["export"]])
+def test_a_fifo_is_refused_without_blocking(tmp_path, capsys, name, action):
+    """Opening a FIFO for reading blocks until a writer comes: it is refused before it is opened."""
+    import os
+    os.mkfifo(tmp_path / name)
+    argv = ["weights", *action, str(tmp_path / name)] + ([] if action == ["info"] else [str(tmp_path / "out.npz")])
+    assert main(argv) == 2
+    assert "not a regular file" in one_line_error(capsys)

@@ -1,12 +1,13 @@
 """``minitune evaluate``: accuracy, per-class precision/recall/F1 and the confusion matrix of a checkpoint."""
+from . import non_negative_int, positive_int
 
 
 def register(sub):
     p = sub.add_parser("evaluate", help="evaluate a fine-tuned checkpoint on an image folder")
     p.add_argument("--checkpoint", required=True, metavar="FILE", help="best.npz or last.npz from minitune finetune")
     p.add_argument("--data", required=True, metavar="DIR", help="image folder (DIR/val is used when it exists)")
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--batch-size", type=positive_int, default=16)
+    p.add_argument("--workers", type=non_negative_int, default=2, help="data-loading threads (default 2)")
     p.set_defaults(func=run)
 
 

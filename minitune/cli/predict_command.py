@@ -1,11 +1,16 @@
 """``minitune predict``: the top-k classes of each image, with probabilities."""
+from . import CLIError, positive_int
+
+DEFAULT_TOPK = 3
 
 
 def register(sub):
     p = sub.add_parser("predict", help="classify images with a fine-tuned checkpoint")
     p.add_argument("--checkpoint", required=True, metavar="FILE", help="best.npz or last.npz from minitune finetune")
     p.add_argument("images", nargs="+", metavar="IMAGE")
-    p.add_argument("--topk", type=int, default=3)
+    p.add_argument("--topk", type=positive_int, default=None,
+                   help=f"how many classes to print per image (default {DEFAULT_TOPK}, or all when fewer); "
+                        "at most the number of classes")
     p.set_defaults(func=run)
 
 
@@ -18,7 +23,9 @@ def run(args):
     from ..nn import functional as F
 
     model, classes, transform = load_checkpoint_model(args.checkpoint)
-    k = max(1, min(args.topk, len(classes)))
+    if args.topk is not None and args.topk > len(classes):
+        raise CLIError(f"--topk {args.topk} is more than the {len(classes)} classes of {args.checkpoint}")
+    k = args.topk or min(DEFAULT_TOPK, len(classes))
     batch = stack([load_image(p, transform) for p in args.images])
     with no_grad():
         probs = F.softmax(model(batch), dim=1).data

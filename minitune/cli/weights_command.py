@@ -14,12 +14,19 @@ import json
 
 from ..io.convert import convert, describe, export, fetch_pretrained
 from ..io.fetch import DIR_ENV, PRETRAINED, URL_ENV
+from . import CLIError
+
+ACTIONS = ["fetch", "convert", "export", "info"]
+
+
+def no_action(args):
+    raise CLIError(f"weights: no action given; choose one of: {', '.join(ACTIONS)} (see: minitune weights --help)")
 
 
 def register(sub):
     p = sub.add_parser("weights", help="fetch, convert, export and inspect weights (.pth <-> .npz)")
     wsub = p.add_subparsers(dest="weights_command", metavar="ACTION")
-    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+    p.set_defaults(func=no_action)
 
     f = wsub.add_parser("fetch", help="download torchvision's ImageNet weights and convert them")
     f.add_argument("arch", nargs="?", default="resnet18", choices=sorted(PRETRAINED))

@@ -7,15 +7,25 @@ The files taken are those whose lower-cased name ends with one of ``IMG_EXTENSIO
 (torchvision's list: no .gif), found by a sorted ``os.walk`` of each class folder, so the
 same tree gives the same samples in the same order as torchvision.
 
-Differences from torchvision, both to stop an epoch from crashing on one bad file:
+Differences from torchvision, to stop a scan from hanging or an epoch from crashing on one bad file:
+- Symbolic links to folders are followed (as torchvision's ``os.walk(followlinks=True)``), but a
+  link back to a folder on the current path (``ants/again -> .``) is a cycle: it is not entered,
+  and ONE warning names such links (torchvision walks it until the path is too long, multiplying
+  the samples; two such links make the walk exponential).
+- Only regular files are samples: a FIFO, socket or device named ``x.jpg`` is left out (opening a
+  FIFO blocks forever) and listed in ``skipped``.
 - At construction every file is opened and ``verify()``-ed (header-level, about 0.2 ms
   a file); those Pillow cannot read are left out of ``samples`` and listed in ONE
-  warning and in ``skipped``.  Pass ``check_images=False`` to skip the check.
+  warning (one line: the first few paths) and in ``skipped``.  Pass ``check_images=False``
+  to skip the check.
 - A file that still fails later (truncated data, deleted meanwhile) is reported by a
   warning and replaced by the next readable sample, ``(index + 1) % len``; torchvision raises.
+Class names are the folder names as ``os.scandir`` gives them (as torchvision): a name that is
+not valid UTF-8 holds lone surrogates (``os.fsdecode``); print it with ``errors="replace"``.
 Every image is converted to RGB by ``to_rgb``, which also scales 16-bit images.
 """
 import os
+import stat
 import threading
 import warnings
 
@@ -90,18 +100,64 @@ def find_classes(directory):
     return classes, {name: i for i, name in enumerate(classes)}
 
 
-def make_dataset(directory, class_to_idx, is_valid_file=None, allow_empty=False):
-    """``[(path, class_index), ...]``: sorted walk of each class folder, filtered by extension."""
+def _walk(target_dir, cycles):
+    """``[(folder, file names)]`` of ``os.walk(target_dir, followlinks=True)``, sorted, without
+    entering a linked folder that is already on the current path (appended to ``cycles``)."""
+    def key(path):
+        st = os.stat(path)
+        return st.st_dev, st.st_ino
+
+    try:
+        on_path = {os.path.join(target_dir, ""): (key(target_dir),)}
+    except OSError:
+        return []
+    found = []
+    for root, dirnames, fnames in os.walk(target_dir, followlinks=True):
+        chain = on_path.pop(os.path.join(root, ""), ())
+        kept = []
+        for d in dirnames:
+            path = os.path.join(root, d)
+            try:
+                k = key(path)
+            except OSError:  # vanished, or a link loop the kernel reports (ELOOP)
+                continue
+            if k in chain:
+                cycles.append(path)
+            else:
+                kept.append(d)
+                on_path[os.path.join(path, "")] = chain + (k,)
+        dirnames[:] = kept
+        found.append((root, fnames))
+    return sorted(found)
+
+
+def _is_regular(path):
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:  # a broken link: Pillow will say it is unreadable
+        return True
+
+
+def make_dataset(directory, class_to_idx, is_valid_file=None, allow_empty=False, skipped=None, cycles=None):
+    """``[(path, class_index), ...]``: sorted walk of each class folder, filtered by extension.
+
+    Files that are not regular files (a FIFO named ``x.jpg``) go to the list ``skipped``, links
+    that loop back to a folder on the path to the list ``cycles`` (when the lists are given)."""
     if is_valid_file is None:
         is_valid_file = has_file_allowed_extension
+    skipped = [] if skipped is None else skipped
+    cycles = [] if cycles is None else cycles
     samples, empty = [], []
     for name in sorted(class_to_idx):
         target_dir = os.path.join(directory, name)
         found = 0
-        for root, _, fnames in sorted(os.walk(target_dir, followlinks=True)):
+        for root, fnames in _walk(target_dir, cycles):
             for fname in sorted(fnames):
                 path = os.path.join(root, fname)
                 if is_valid_file(path):
+                    if not _is_regular(path):
+                        skipped.append(path)
+                        continue
                     samples.append((path, class_to_idx[name]))
                     found += 1
         if found == 0:
@@ -110,6 +166,12 @@ def make_dataset(directory, class_to_idx, is_valid_file=None, allow_empty=False)
         raise FileNotFoundError(f"found no image file for the classes {empty} in {directory!r}; "
                                 f"supported extensions are: {', '.join(IMG_EXTENSIONS)}")
     return samples
+
+
+def _paths(paths, limit=5):
+    """``'a', 'b', … (and 7 more)``: a one-line list (repr escapes newlines in names)."""
+    shown = ", ".join(repr(p) for p in paths[:limit])
+    return shown + (f" (and {len(paths) - limit} more)" if len(paths) > limit else "")
 
 
 class ImageFolder:
@@ -125,20 +187,23 @@ class ImageFolder:
         self.root = os.fspath(root)
         self.transform, self.target_transform, self.loader = transform, target_transform, loader
         self.classes, self.class_to_idx = find_classes(self.root)
-        samples = make_dataset(self.root, self.class_to_idx, is_valid_file, allow_empty)
-        self.skipped = []
+        self.skipped, cycles = [], []
+        samples = make_dataset(self.root, self.class_to_idx, is_valid_file, allow_empty, self.skipped, cycles)
+        if cycles:
+            warnings.warn(f"ImageFolder({self.root!r}): did not follow {len(cycles)} symbolic link(s) that loop "
+                          f"back to a parent folder: {_paths(cycles)}", stacklevel=2)
         if check_images:
-            self.skipped = [path for path, _ in samples if not _readable(path)]
-            if self.skipped:
-                bad = set(self.skipped)
-                samples = [s for s in samples if s[0] not in bad]
-                warnings.warn(f"ImageFolder({self.root!r}): skipped {len(self.skipped)} file(s) that are not "
-                              f"readable images: {self.skipped}", stacklevel=2)
-                present = {t for _, t in samples}
-                unreadable_classes = [c for c, i in self.class_to_idx.items() if i not in present]
-                if unreadable_classes and not allow_empty:
-                    raise FileNotFoundError(f"no readable image left for the classes {unreadable_classes} "
-                                            f"in {self.root!r}")
+            self.skipped += [path for path, _ in samples if not _readable(path)]
+        if self.skipped:
+            bad = set(self.skipped)
+            samples = [s for s in samples if s[0] not in bad]
+            warnings.warn(f"ImageFolder({self.root!r}): skipped {len(self.skipped)} file(s) that are not "
+                          f"readable images: {_paths(self.skipped)}", stacklevel=2)
+            present = {t for _, t in samples}
+            unreadable_classes = [c for c, i in self.class_to_idx.items() if i not in present]
+            if unreadable_classes and not allow_empty:
+                raise FileNotFoundError(f"no readable image left for the classes {unreadable_classes} "
+                                        f"in {self.root!r}")
         if not samples:
             raise FileNotFoundError(f"found no readable image in {self.root!r}")
         self.samples = samples

@@ -6,6 +6,8 @@ from ..models import resnet18
 from .checkpoint import load_model_file
 from .datasets import eval_transform
 
+MAX_IMAGE_SIZE = 1024  # the largest crop/resize a checkpoint may ask for (ImageNet models use 224/256)
+
 
 def load_checkpoint_model(path):
     """(model in eval mode, class names, eval transform) from a best.npz/last.npz checkpoint."""
@@ -21,6 +23,10 @@ def load_checkpoint_model(path):
     model.load_state_dict(state)
     model.eval()
     t = meta.get("transforms", {})
+    for name in ("crop_size", "resize_size"):  # checked before a Resize(10**6) allocates terabytes
+        if t.get(name) is not None and (type(t[name]) is not int or not 1 <= t[name] <= MAX_IMAGE_SIZE):
+            raise ValueError(f"{path}: transforms.{name} is {t[name]!r:.40}; "
+                             f"expected an int in [1, {MAX_IMAGE_SIZE}]")
     transform = eval_transform(t.get("crop_size", 224), t.get("mean"), t.get("std"), t.get("resize_size"))
     return model, classes, transform
 

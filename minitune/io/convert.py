@@ -53,6 +53,8 @@ def read_weights(path):
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no such weights file: {path}")
+    if not os.path.isfile(path):  # a folder, or a FIFO (opening it would block)
+        raise ValueError(f"{path}: not a regular file")
     with open(path, "rb") as fh:
         head = fh.read(4)
     if path.endswith(".npz") and head == b"PK\x03\x04":

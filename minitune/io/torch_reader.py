@@ -16,58 +16,94 @@
   sizes, strides, offset as int64) and ``pickle`` (the object; its persistent ids are tensor keys).
 
 Every pickle goes through :class:`~minitune.io.unpickler.RestrictedUnpickler`, so a hostile file
-is refused before any of its code runs.  Malformed, truncated or oversized files raise a
-``ValueError`` that names the file and what is wrong.
+is refused before any of its code runs.  Every malformed, truncated, oversized or hostile file
+raises :class:`~minitune.io.unpickler.CheckpointError` (a ``ValueError``) whose message starts with
+the file's name and says what is wrong — never another exception type, a hang or a memory blow-up:
 
-Differences from torch: arrays, not tensors; bfloat16 becomes float32 (exactly); tensors that
-shared a storage in the file are independent copies; ``requires_grad`` is dropped.
+* zip records that are encrypted, "patched" or strongly encrypted (flag bits 0, 5, 6) or compressed
+  are refused (torch writes plain ``ZIP_STORED`` records);
+* sizes, strides and offsets are ints below 2⁴⁸, element counts fit the file, views stay inside
+  their storage, ints are unpacked only after these checks;
+* memory: the arrays made from a file may take at most ``2 × file size + 64 MiB`` in all unless
+  ``max_bytes=`` says otherwise — a zero-stride view can expand 4 bytes into 4 GiB, and many
+  different views of one storage copy it many times.  Tensors with the *same* view of the same
+  storage come back as one shared array (as they share memory in torch);
+* containers nest at most ``MAX_DEPTH`` deep; untrusted values are formatted by ``describe``.
+
+Differences from torch: arrays, not tensors; bfloat16 becomes float32 (exactly); tensors that are
+different views of one storage are independent copies (the same view is one shared array);
+``requires_grad`` is dropped.
 """
 import collections
 import io
 import os
+import stat
 import struct
-import tarfile
 import zipfile
 
 import numpy as np
 
-from .unpickler import StorageType, TensorRecipe, UnsafePickleError, load_pickle, materialize_tensor
+from .torch_tar import read_tar
+from .unpickler import (AllowedCall, CheckpointError, StorageRef, StorageType, TensorRecipe, TensorType,
+                        UnsafePickleError, describe, exception_text, load_pickle, materialize_tensor, tensor_nbytes)
 
 MAGIC_NUMBER = 0x1950A86A20F9469CFC6C  # torch/serialization.py
 PROTOCOL_VERSION = 1001
 LEGACY_PREFIX = b"\x80\x02\x8a\x0a"  # PROTO 2, LONG1 of 10 bytes: the magic number's pickle
-MAX_BYTES = 4 << 30  # refuse files above 4 GiB (ResNet-18 is 45 MB)
+MAX_FILE_BYTES = 4 << 30  # refuse files above 4 GiB by default (ResNet-18 is 45 MB)
+ARRAY_SLACK_BYTES = 64 << 20  # default array budget: 2 x file size + this
+MAX_DEPTH = 64  # containers in a checkpoint nest a handful deep
+MAX_BYTES = MAX_FILE_BYTES  # the old name
 STATE_DICT_KEYS = ("state_dict", "model_state_dict", "model")
-
-
-class _StorageRef:
-    """A storage named by the pickle: ``key`` into the reader's storages, optionally a window of it."""
-
-    __slots__ = ("key", "start", "length")
-
-    def __init__(self, key, start=0, length=None):
-        self.key, self.start, self.length = key, start, length
+ZIP_REFUSED_FLAGS = {0x1: "encrypted", 0x20: "compressed patched data", 0x40: "strongly encrypted"}
 
 
 def _decode(value):
-    """py2-era files may hold byte strings where torch now writes str (torch's ``_maybe_decode_ascii``)."""
-    return value.decode("ascii") if isinstance(value, bytes) else value
+    """py2-era files may hold byte strings where torch now writes str (torch's ``_maybe_decode_ascii``);
+    bytes that are not ASCII stay bytes."""
+    if isinstance(value, bytes):
+        try:
+            return value.decode("ascii")
+        except UnicodeDecodeError:
+            return value
+    return value
+
+
+def _read_capped(fh, max_bytes):
+    """All of ``fh``, or ``max_bytes + 1`` bytes if it has more: read in 16 MiB chunks, because
+    ``read(n)`` allocates ``n`` bytes before it reads."""
+    chunks, total = [], 0
+    while total <= max_bytes:
+        chunk = fh.read(min(16 << 20, max_bytes + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
 
 
 def _read_source(f, max_bytes):
-    """(bytes, name) of a path or a binary file object."""
+    """(bytes, name) of a path or a binary file object; a path must be a regular file (a FIFO would block)."""
     if isinstance(f, (str, os.PathLike)):
         name = os.fspath(f)
-        size = os.path.getsize(name)
-        if size > max_bytes:
-            raise ValueError(f"{name}: {size} bytes is more than the {max_bytes}-byte limit for a checkpoint")
+        info = os.stat(name)
+        if not stat.S_ISREG(info.st_mode):
+            if stat.S_ISDIR(info.st_mode):
+                raise IsADirectoryError(f"{name} is a directory, not a checkpoint file")
+            raise CheckpointError(f"{name}: not a regular file")
+        if info.st_size > max_bytes:
+            raise CheckpointError(f"{name}: {info.st_size} bytes is more than the {max_bytes}-byte limit "
+                                  "for a checkpoint (pass max_bytes= to raise it)")
         with open(name, "rb") as fh:
-            return fh.read(), name
-    name = getattr(f, "name", "<file object>")
-    data = f.read(max_bytes + 1)
+            data = _read_capped(fh, max_bytes)
+    else:
+        name = getattr(f, "name", "<file object>")
+        name = name if isinstance(name, str) else describe(name)
+        data = _read_capped(f, max_bytes)
     if len(data) > max_bytes:
-        raise ValueError(f"{name}: more than the {max_bytes}-byte limit for a checkpoint")
-    return data, str(name)
+        raise CheckpointError(f"{name}: more than the {max_bytes}-byte limit for a checkpoint "
+                              "(pass max_bytes= to raise it)")
+    return data, name
 
 
 def detect_layout(data):
@@ -82,20 +118,34 @@ def detect_layout(data):
 
 
 class _Reader:
-    """State shared by the three layouts: the storages read so far and the source's name."""
+    """State shared by the three layouts: the storages read so far, the source's name, the array budget."""
 
-    def __init__(self, data, source):
+    def __init__(self, data, source, array_budget):
         self.data, self.source = data, source
         self.storages = {}  # key -> (1-D native-order array, is_bfloat16)
+        self.array_budget, self.array_bytes = array_budget, 0
 
     def error(self, what):
-        return ValueError(f"{self.source}: {what}")
+        return CheckpointError(f"{self.source}: {what}")
+
+    def key(self, value, what):
+        """A storage or tensor key: a short str or an int (a pickle could put any value here)."""
+        value = _decode(value)
+        if isinstance(value, bool) or not isinstance(value, (str, int)) or \
+                (isinstance(value, str) and len(value) > 256) or (isinstance(value, int) and value.bit_length() > 64):
+            raise self.error(f"{what} must be a short str or int, got {describe(value)}")
+        return str(value)
+
+    def count(self, value, what, limit):
+        """A non-negative int element count of at most ``limit`` (what the bytes at hand can hold)."""
+        if type(value) is not int or not 0 <= value <= limit:
+            raise self.error(f"{what} must be an int in [0, {limit}], got {describe(value)}")
+        return value
 
     def storage_array(self, raw, stype, numel, big_endian=False):
         if not isinstance(stype, StorageType):
-            raise self.error(f"storage type must be a torch storage class, got {stype!r:.60}")
-        if not isinstance(numel, int) or numel < 0:
-            raise self.error(f"storage size must be a non-negative int, got {numel!r:.60}")
+            raise self.error(f"storage type must be a torch storage class, got {describe(stype)}")
+        numel = self.count(numel, "storage size", len(self.data))
         if len(raw) != numel * stype.dtype.itemsize:
             raise self.error(f"storage of {numel} x {stype.name} needs {numel * stype.dtype.itemsize} bytes, "
                              f"found {len(raw)} (truncated or corrupt)")
@@ -104,48 +154,67 @@ class _Reader:
 
     # -- turning recipes into arrays -------------------------------------------------------------
     def materialize(self, obj):
-        memo = {}
-        try:
-            return self._walk(obj, memo)
-        except RecursionError:
-            raise self.error("object nests too deeply") from None
+        """``obj`` with every tensor recipe made into an array; shared containers stay shared."""
+        return self._walk(obj, {}, {}, 0)
 
-    def _walk(self, obj, memo):
+    def _walk(self, obj, memo, views, depth):
         if id(obj) in memo:
             return memo[id(obj)]
+        if depth > MAX_DEPTH:
+            raise self.error(f"the object nests more than {MAX_DEPTH} containers deep")
         if isinstance(obj, TensorRecipe):
-            ref = obj.storage
-            if not isinstance(ref, _StorageRef) or ref.key not in self.storages:
-                raise self.error(f"tensor refers to a storage that is not in the file ({ref!r:.60})")
-            array, is_bf16 = self.storages[ref.key]
-            if ref.length is not None:
-                if ref.start + ref.length > array.shape[0]:
-                    raise self.error(f"storage view [{ref.start}:{ref.start + ref.length}] is outside its "
-                                     f"storage of {array.shape[0]} elements")
-                array = array[ref.start:ref.start + ref.length]
-            try:
-                out = materialize_tensor(obj, array, is_bf16)
-            except ValueError as exc:
-                raise self.error(str(exc)) from None
-        elif isinstance(obj, (_StorageRef, StorageType)):
+            out = self._tensor(obj, views)
+        elif isinstance(obj, (StorageRef, StorageType)):
             raise self.error("the file holds a bare storage, which minitune does not load; save tensors instead")
+        elif isinstance(obj, (AllowedCall, TensorType)):
+            raise self.error(f"the file holds {describe(obj)} itself, not a value made by it")
         elif isinstance(obj, dict):
             out = collections.OrderedDict() if isinstance(obj, collections.OrderedDict) else {}
             memo[id(obj)] = out
-            for k, v in obj.items():
-                out[_decode(k)] = self._walk(v, memo)
+            for k, v in obj.items():  # keys are walked too: a marker must not hide in a key
+                out[self._walk(k, memo, views, depth + 1)] = self._walk(v, memo, views, depth + 1)
             metadata = getattr(obj, "_metadata", None)
             if metadata is not None and isinstance(out, collections.OrderedDict):
-                out._metadata = self._walk(metadata, memo)
+                out._metadata = self._walk(metadata, memo, views, depth + 1)
         elif isinstance(obj, list):
             out = []
             memo[id(obj)] = out
-            out.extend(self._walk(v, memo) for v in obj)
+            out.extend(self._walk(v, memo, views, depth + 1) for v in obj)
         elif isinstance(obj, tuple):
-            out = tuple(self._walk(v, memo) for v in obj)
+            out = tuple(self._walk(v, memo, views, depth + 1) for v in obj)
+        elif isinstance(obj, (set, frozenset)):
+            out = type(obj)(self._walk(v, memo, views, depth + 1) for v in obj)
         else:
             out = _decode(obj)
         memo[id(obj)] = out
+        return out
+
+    def _tensor(self, recipe, views):
+        """The array of one recipe: the same view of the same storage is made once and shared;
+        every new array is counted against the budget *before* it is allocated."""
+        ref = recipe.storage
+        if not isinstance(ref, StorageRef) or ref.key not in self.storages:
+            raise self.error(f"tensor refers to a storage that is not in the file ({describe(ref)})")
+        view_key = (ref.key, ref.start, ref.length, recipe.offset, recipe.size, recipe.stride)
+        if view_key in views:
+            return views[view_key]
+        array, is_bf16 = self.storages[ref.key]
+        if ref.length is not None:
+            if ref.start + ref.length > array.shape[0]:
+                raise self.error(f"storage view [{ref.start}:{ref.start + ref.length}] is outside its "
+                                 f"storage of {array.shape[0]} elements")
+            array = array[ref.start:ref.start + ref.length]
+        try:
+            nbytes = tensor_nbytes(recipe, array.itemsize, is_bf16)
+            if self.array_bytes + nbytes > self.array_budget:
+                raise ValueError(f"a tensor of size {recipe.size} needs {nbytes} bytes: over the {self.array_budget}"
+                                 f"-byte budget for this file's arrays (2 x file size + {ARRAY_SLACK_BYTES >> 20} MiB;"
+                                 " pass max_bytes= to load expanded views)")
+            out = materialize_tensor(recipe, array, is_bf16)
+        except ValueError as exc:
+            raise self.error(str(exc)) from None
+        self.array_bytes += nbytes
+        views[view_key] = out
         return out
 
     # -- zip ---------------------------------------------------------------------------------------
@@ -153,44 +222,60 @@ class _Reader:
         try:
             zf = zipfile.ZipFile(io.BytesIO(self.data))
             infos = zf.infolist()
-        except (zipfile.BadZipFile, EOFError, OSError) as exc:
-            raise self.error(f"truncated or corrupt zip archive ({exc})") from None
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError, OverflowError, struct.error,
+                NotImplementedError) as exc:
+            raise self.error(f"truncated or corrupt zip archive ({exception_text(exc)})") from None
         if not infos:
             raise self.error("empty zip archive")
         prefix = infos[0].filename.split("/")[0]
         records = {info.filename: info for info in infos}
         for info in infos:
             if info.compress_type != zipfile.ZIP_STORED:
-                raise self.error(f"record {info.filename} is compressed; torch.save writes ZIP_STORED records only")
+                raise self.error(f"record {info.filename[:100]} is compressed; torch.save writes "
+                                 "ZIP_STORED records only")
+            at = info.header_offset  # the local header repeats the flags, and zipfile ignores most of its copy
+            local_flags = int.from_bytes(self.data[at + 6:at + 8], "little") if 0 <= at <= len(self.data) else 0
+            for bit, what in ZIP_REFUSED_FLAGS.items():
+                if (info.flag_bits | local_flags) & bit:
+                    raise self.error(f"record {info.filename[:100]} is {what} (zip flag bit "
+                                     f"{bit.bit_length() - 1}); torch.save writes plain records only")
         if f"{prefix}/data.pkl" not in records:
-            raise self.error(f"no {prefix}/data.pkl record: not a torch.save zip (torch.jit archives are not supported)")
+            raise self.error(f"no {prefix[:100]}/data.pkl record: not a torch.save zip "
+                             "(torch.jit archives are not supported)")
+        cache = {}
 
         def read(name):
-            try:
-                return zf.read(records[name])
-            except (zipfile.BadZipFile, EOFError, OSError, zipfile.LargeZipFile) as exc:
-                raise self.error(f"record {name}: {exc}") from None
+            if name not in cache:
+                try:
+                    cache[name] = zf.read(records[name])
+                except (zipfile.BadZipFile, EOFError, OSError, zipfile.LargeZipFile, ValueError, OverflowError,
+                        struct.error, NotImplementedError, RuntimeError) as exc:
+                    # zipfile raises NotImplementedError / RuntimeError for flag bits set in a *local* header
+                    raise self.error(f"record {name[:100]}: {exception_text(exc)}") from None
+            return cache[name]
 
         big_endian = False
         if f"{prefix}/byteorder" in records:
             order = read(f"{prefix}/byteorder").decode("ascii", "replace").strip()
             if order not in ("little", "big"):
-                raise self.error(f"byteorder record says {order!r}, expected 'little' or 'big'")
+                raise self.error(f"byteorder record says {describe(order)}, expected 'little' or 'big'")
             big_endian = order == "big"
 
         def persistent_load(pid):
-            if not isinstance(pid, tuple) or len(pid) != 5 or _decode(pid[0]) != "storage":
-                raise self.error(f"unexpected persistent id {pid!r:.80} (expected a 5-tuple for a storage)")
+            if type(pid) is not tuple or len(pid) != 5 or _decode(pid[0]) != "storage":
+                raise self.error(f"unexpected persistent id {describe(pid)} (expected a 5-tuple for a storage)")
             _, stype, key, _location, numel = pid
-            key = str(_decode(key))
-            slot = (key, getattr(stype, "name", None))
+            if not isinstance(stype, StorageType):
+                raise self.error(f"storage type must be a torch storage class, got {describe(stype)}")
+            key = self.key(key, "storage key")
+            slot = (key, stype.name)
             if slot not in self.storages:
                 name = f"{prefix}/data/{key}"
                 if name not in records:
-                    raise self.error(f"missing storage record {name}")
+                    raise self.error(f"missing storage record {name[:100]}")
                 array = self.storage_array(read(name), stype, numel, big_endian)
                 self.storages[slot] = (array, stype.is_bfloat16)
-            return _StorageRef(slot)
+            return StorageRef(slot)
 
         obj = load_pickle(io.BytesIO(read(f"{prefix}/data.pkl")), self.source, persistent_load)
         return self.materialize(obj)
@@ -202,7 +287,7 @@ class _Reader:
             raise self.error("invalid magic number; corrupt file?")
         protocol = load_pickle(f, self.source)
         if protocol != PROTOCOL_VERSION:
-            raise self.error(f"invalid protocol version {protocol!r:.40}, expected {PROTOCOL_VERSION}")
+            raise self.error(f"invalid protocol version {describe(protocol)}, expected {PROTOCOL_VERSION}")
         sys_info = load_pickle(f, self.source)
         if not isinstance(sys_info, dict):
             raise self.error("sys_info record is not a dict")
@@ -210,32 +295,36 @@ class _Reader:
         declared = {}  # root key -> (StorageType, numel)
 
         def persistent_load(pid):
-            if not isinstance(pid, tuple) or not pid:
-                raise self.error(f"unexpected persistent id {pid!r:.80}")
+            if type(pid) is not tuple or not pid:
+                raise self.error(f"unexpected persistent id {describe(pid)}")
             kind = _decode(pid[0])
             if kind == "module":
                 raise UnsafePickleError(f"{self.source}: the file pickles a whole nn.Module (its source code); "
                                         "only state_dicts of tensors can be loaded safely")
             if kind != "storage" or len(pid) != 6:
-                raise self.error(f"unexpected persistent id {pid!r:.80} (expected a 6-tuple for a storage)")
+                raise self.error(f"unexpected persistent id {describe(pid)} (expected a 6-tuple for a storage)")
             _, stype, key, _location, numel, view = pid
-            key = str(_decode(key))
-            if not isinstance(stype, StorageType) or not isinstance(numel, int) or numel < 0:
-                raise self.error(f"malformed storage id {pid!r:.80}")
+            key = self.key(key, "storage key")
+            if not isinstance(stype, StorageType):
+                raise self.error(f"malformed storage id {describe(pid)}")
+            numel = self.count(numel, f"size of storage {key}", len(self.data) // stype.dtype.itemsize)
             previous = declared.setdefault(key, (stype, numel))
             if (previous[0].name, previous[1]) != (stype.name, numel):
                 raise self.error(f"storage {key} is declared twice with different types or sizes")
             if view is None:
-                return _StorageRef(key)
-            _view_key, offset, view_size = view
-            return _StorageRef(key, int(offset), int(view_size))
+                return StorageRef(key)
+            if type(view) is not tuple or len(view) != 3:
+                raise self.error(f"malformed storage view {describe(view)}")
+            offset = self.count(view[1], f"view offset into storage {key}", numel)
+            view_size = self.count(view[2], f"view size of storage {key}", numel - offset)
+            return StorageRef(key, offset, view_size)
 
         obj = load_pickle(f, self.source, persistent_load)
         keys = load_pickle(f, self.source)
         if not isinstance(keys, list):
             raise self.error("the storage key list is missing or malformed")
         for key in keys:
-            key = str(_decode(key))
+            key = self.key(key, "storage key")
             if key not in declared:
                 raise self.error(f"raw section names storage {key}, which the object never used")
             stype, numel = declared[key]
@@ -249,95 +338,38 @@ class _Reader:
             self.storages[key] = (self.storage_array(raw, stype, numel, big_endian), stype.is_bfloat16)
         return self.materialize(obj)
 
-    # -- legacy tar ----------------------------------------------------------------------------------
+    # -- legacy tar: see torch_tar.py ---------------------------------------------------------------
     def read_tar(self):
-        try:
-            tar = tarfile.open(fileobj=io.BytesIO(self.data), mode="r:")
-            members = {m.name: m for m in tar.getmembers()}
-            for name in ("sys_info", "pickle", "storages", "tensors"):
-                if name not in members or not members[name].isfile():
-                    raise self.error(f"tar archive lacks the {name!r} member of a torch.save tar file")
-            blobs = {name: tar.extractfile(members[name]).read() for name in ("pickle", "storages", "tensors")}
-        except (tarfile.TarError, EOFError, OSError) as exc:
-            raise self.error(f"truncated or corrupt tar archive ({exc})") from None
-
-        def read_exact(f, n, what):
-            raw = f.read(n)
-            if len(raw) != n:
-                raise self.error(f"truncated {what}")
-            return raw
-
-        f = io.BytesIO(blobs["storages"])
-        count = load_pickle(f, self.source)
-        if not isinstance(count, int) or not 0 <= count <= len(blobs["storages"]):
-            raise self.error(f"bad storage count {count!r:.40}")
-        for _ in range(count):
-            key, _location, stype = load_pickle(f, self.source)
-            (numel,) = struct.unpack("<q", read_exact(f, 8, "storage header"))
-            if not isinstance(stype, StorageType) or numel < 0:
-                raise self.error(f"malformed storage record for key {key!r:.40}")
-            raw = read_exact(f, numel * stype.dtype.itemsize, f"storage {key}")
-            self.storages[key] = (self.storage_array(raw, stype, numel), stype.is_bfloat16)
-        for target, root, offset, numel in load_pickle(f, self.source):
-            if root not in self.storages:
-                raise self.error(f"storage view refers to unknown storage {root!r:.40}")
-            array, is_bf16 = self.storages[root]
-            if offset < 0 or numel < 0 or offset + numel > array.shape[0]:
-                raise self.error(f"storage view [{offset}:{offset + numel}] is outside its storage")
-            self.storages[target] = (array[offset:offset + numel], is_bf16)
-
-        tensors = {}
-        f = io.BytesIO(blobs["tensors"])
-        count = load_pickle(f, self.source)
-        if not isinstance(count, int) or not 0 <= count <= len(blobs["tensors"]):
-            raise self.error(f"bad tensor count {count!r:.40}")
-        for _ in range(count):
-            key, storage_key, _tensor_type = load_pickle(f, self.source)
-            (ndim,) = struct.unpack("<i", read_exact(f, 4, "tensor header"))
-            if not 0 <= ndim <= 64:
-                raise self.error(f"tensor {key!r:.40} has ndim {ndim}")
-            read_exact(f, 4, "tensor header")  # padding: old writers stored ndim as 8 bytes
-            size = struct.unpack(f"<{ndim}q", read_exact(f, 8 * ndim, "tensor sizes"))
-            stride = struct.unpack(f"<{ndim}q", read_exact(f, 8 * ndim, "tensor strides"))
-            (offset,) = struct.unpack("<q", read_exact(f, 8, "tensor offset"))
-            if storage_key not in self.storages:
-                raise self.error(f"tensor {key!r:.40} refers to unknown storage {storage_key!r:.40}")
-            try:
-                tensors[key] = TensorRecipe(_StorageRef(storage_key), offset, size, stride)
-            except ValueError as exc:
-                raise self.error(str(exc)) from None
-
-        def persistent_load(pid):
-            if isinstance(pid, tuple):
-                raise UnsafePickleError(f"{self.source}: the file pickles a whole nn.Module (its source code); "
-                                        "only state_dicts of tensors can be loaded safely")
-            try:
-                return tensors[int(pid)]
-            except (KeyError, ValueError, TypeError):
-                raise self.error(f"pickle refers to unknown tensor {pid!r:.40}") from None
-
-        obj = load_pickle(io.BytesIO(blobs["pickle"]), self.source, persistent_load)
-        return self.materialize(obj)
+        return read_tar(self)
 
 
-def load(f, *, max_bytes=MAX_BYTES):
+def _array_budget(max_bytes, file_size):
+    return 2 * file_size + ARRAY_SLACK_BYTES if max_bytes is None else max_bytes
+
+
+def load(f, *, max_bytes=None):
     """``torch.load(f, weights_only=True)`` without torch: the saved object, tensors as numpy arrays.
 
-    ``f`` is a path or a binary file object.  An ``OrderedDict`` keeps its ``_metadata`` attribute."""
-    data, source = _read_source(f, max_bytes)
-    reader = _Reader(data, source)
+    ``f`` is a path or a binary file object.  An ``OrderedDict`` keeps its ``_metadata`` attribute.
+    ``max_bytes`` bounds the memory a file can make us use: by default the file may have up to
+    ``MAX_FILE_BYTES`` (4 GiB) and the arrays made from it ``2 × file size + 64 MiB`` in all; an int
+    sets both limits (raise it to load legitimately expanded tensors, e.g. a zero-stride view).
+    Every problem with the file raises :class:`CheckpointError` naming the file."""
+    if max_bytes is not None and (type(max_bytes) is not int or max_bytes < 0):
+        raise TypeError(f"max_bytes must be a non-negative int or None, got {max_bytes!r:.40}")
+    data, source = _read_source(f, MAX_FILE_BYTES if max_bytes is None else max_bytes)
+    reader = _Reader(data, source, _array_budget(max_bytes, len(data)))
     try:
         layout = detect_layout(data)
     except ValueError as exc:
-        raise ValueError(f"{source}: {exc}") from None
+        raise CheckpointError(f"{source}: {exc}") from None
     try:
         return {"zip": reader.read_zip, "legacy": reader.read_legacy, "tar": reader.read_tar}[layout]()
-    except (struct.error, TypeError, AttributeError, KeyError, IndexError) as exc:
-        raise ValueError(f"{source}: corrupt {layout} checkpoint ({type(exc).__name__}: {exc})") from None
-    except ValueError as exc:  # a tuple of the wrong length unpacks into ValueError too
-        if str(exc).startswith(source):
-            raise
-        raise ValueError(f"{source}: corrupt {layout} checkpoint ({exc})") from None
+    except CheckpointError:
+        raise
+    except (struct.error, TypeError, AttributeError, KeyError, IndexError, ValueError, OverflowError) as exc:
+        # what the layout code did not check itself (a tuple of the wrong length unpacks into ValueError)
+        raise CheckpointError(f"{source}: corrupt {layout} checkpoint ({exception_text(exc)})") from None
 
 
 def find_state_dict(obj, source="<checkpoint>"):
@@ -353,19 +385,21 @@ def find_state_dict(obj, source="<checkpoint>"):
                     state = obj[key]
                     break
         if state is None:
-            shape = f"dict with keys {sorted(map(str, obj))[:8]}" if isinstance(obj, dict) else type(obj).__name__
-            raise ValueError(f"{source}: no state_dict found (got a {shape}; expected a dict of tensors or a "
-                             f"checkpoint with one of {list(STATE_DICT_KEYS)})")
+            shape = f"dict with keys {describe(sorted(map(describe, obj))[:8], 200)}" if isinstance(obj, dict) \
+                else type(obj).__name__
+            raise CheckpointError(f"{source}: no state_dict found (got a {shape}; expected a dict of tensors or a "
+                                  f"checkpoint with one of {list(STATE_DICT_KEYS)})")
     bad = [k for k, v in state.items() if not isinstance(v, np.ndarray)]
     if bad or not all(isinstance(k, str) for k in state):
-        raise ValueError(f"{source}: state_dict entries must map str names to tensors; not tensors: {bad[:5]}")
+        raise CheckpointError(f"{source}: state_dict entries must map str names to tensors; not tensors: "
+                              f"{describe(bad[:5], 200)}")
     out = collections.OrderedDict(state)
     if getattr(state, "_metadata", None) is not None:
         out._metadata = state._metadata
     return out
 
 
-def load_state_dict(f, *, max_bytes=MAX_BYTES):
+def load_state_dict(f, *, max_bytes=None):
     """An ``OrderedDict`` name → numpy array from a ``torch.save`` file (a state_dict or a checkpoint holding one)."""
     source = os.fspath(f) if isinstance(f, (str, os.PathLike)) else getattr(f, "name", "<file object>")
-    return find_state_dict(load(f, max_bytes=max_bytes), str(source))
+    return find_state_dict(load(f, max_bytes=max_bytes), source if isinstance(source, str) else describe(source))
