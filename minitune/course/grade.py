@@ -32,15 +32,21 @@ from .tasks import find_tasks
 IMPORT_CHECK = r"""
 import importlib, json, sys, traceback
 sys.path.insert(0, sys.argv[1])
+files = [f for _, f in json.loads(sys.argv[2])]
 out = {}
 for module, file in json.loads(sys.argv[2]):
     try:
         importlib.import_module(module)
-        out[module] = None
     except BaseException as exc:
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.replace("\\", "/").endswith(file)]
-        line = frames[-1].lineno if frames else getattr(exc, "lineno", None)
-        out[module] = [line, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")]
+        # the culprit: the last frame in one of the task files (importing sgd.py runs optim/__init__, which imports adam.py)
+        frames = [(f.filename.replace("\\", "/"), f.lineno) for f in traceback.extract_tb(exc.__traceback__)]
+        if isinstance(exc, SyntaxError) and exc.filename:
+            frames.append((exc.filename.replace("\\", "/"), exc.lineno))
+        mine = [(next(t for t in files if name.endswith(t)), line) for name, line in frames
+                if any(name.endswith(t) for t in files)]
+        culprit, line = mine[-1] if mine else (file, None)
+        message = str(exc).splitlines()[0] if str(exc) else ""
+        out.setdefault(culprit, [line, f"{type(exc).__name__}: {message}".rstrip(": ")])
 print(json.dumps(out))
 """
 
@@ -145,18 +151,14 @@ def _import_problems(overlay, files):
         return {f: f"{f}: importing it did not finish within 120 s" for f in files}
     except (json.JSONDecodeError, IndexError):
         return {f: f"{f}: importing it crashed the interpreter" for f in files}
-    problems = {}
-    for module, file in modules:
-        if found.get(module):
-            line, error = found[module]
-            problems[file] = f"{file}:{line}: {error}" if line else f"{file}: {error}"
-    return problems
+    return {file: f"{file}:{line}: {error}" if line else f"{file}: {error}" for file, (line, error) in found.items()}
 
 
-def grade_copy(student, assignment=None, timeout=60.0, root=None, only=None, visible_only=False, log=None):
+def grade_copy(student, assignment=None, timeout=60.0, root=None, only=None, hidden_only=False, log=None):
     """Grade the student copy in ``student``; returns ``(assignment, [TaskResult], notes)``.
 
-    ``only``: grade just these task names (the course tests use it); ``visible_only``: no hidden cases."""
+    ``only``: grade just these task names; ``hidden_only``: only the hidden cases (the course tests use
+    both to keep round trips short)."""
     student = pathlib.Path(student)
     if not student.is_dir():
         raise GradeError(f"no such folder: {student}")
@@ -169,14 +171,12 @@ def grade_copy(student, assignment=None, timeout=60.0, root=None, only=None, vis
     if not (student / "minitune").is_dir() and not any(_locate(student, t.file) for t in tasks):
         raise GradeError(f"{student} is not a student copy: no minitune/ package and none of the task files "
                          f"({', '.join(sorted({pathlib.PurePosixPath(t.file).name for t in tasks}))})")
-    mapping = task_map(root, assignment)
+    mapping = task_map(root, assignment, hidden_only=hidden_only)
     notes = []
     if mapping["not_passing"]:
         notes.append(f"{len(mapping['not_passing'])} tests do not pass on the solution itself and are not graded")
     results = {t.name: TaskResult(t.name, t.points) for t in tasks}
     for nodeid, entry in mapping["tests"].items():
-        if visible_only and entry["kind"] == "hidden case":
-            continue
         for name in entry["tasks"]:
             if name in results:
                 results[name].cases[nodeid] = {"outcome": "failed", "message": "not run", "worst": None,

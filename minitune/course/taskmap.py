@@ -42,11 +42,11 @@ def is_hidden(nodeid):
     return nodeid.startswith(HIDDEN.as_posix() + "/")
 
 
-def candidate_tests(root, assignment):
+def candidate_tests(root, assignment, hidden_only=False):
     """Node ids of the visible tests of the assignment's layer (graded ones only) and of all hidden tests."""
     root = pathlib.Path(root).resolve()
     layer = ASSIGNMENTS[assignment][0]
-    paths = [root / "tests"] + ([root / HIDDEN] if (root / HIDDEN).is_dir() else [])
+    paths = ([] if hidden_only else [root / "tests"]) + ([root / HIDDEN] if (root / HIDDEN).is_dir() else [])
     ids = []
     for item in collect(root, root, paths):
         marks = set(item["markers"])
@@ -55,11 +55,11 @@ def candidate_tests(root, assignment):
     return ids
 
 
-def build_map(root, assignment, timeout=600):
+def build_map(root, assignment, timeout=600, hidden_only=False):
     """``{"tasks": [task names], "tests": {nodeid: {"tasks": [...], "kind": ...}}, "not_passing": [...]}``."""
     root = pathlib.Path(root).resolve()
     tasks = [t for t in find_tasks(root) if t.assignment == assignment]
-    ids = candidate_tests(root, assignment)
+    ids = candidate_tests(root, assignment, hidden_only)
     _, calls = run_tests(root, root, ids, timeout=timeout, trace=[[t.name, t.module, t.function] for t in tasks])
     tests, not_passing = {}, []
     for nodeid in ids:
@@ -76,12 +76,12 @@ def build_map(root, assignment, timeout=600):
     return {"assignment": assignment, "tasks": [t.name for t in tasks], "tests": tests, "not_passing": not_passing}
 
 
-def task_map(root, assignment, refresh=False):
-    """The cached map of ``build_map`` for the solution in ``root``."""
-    path = cache_dir() / f"taskmap-{solution_hash(root)}-a{assignment}.json"
+def task_map(root, assignment, refresh=False, hidden_only=False):
+    """The cached map of ``build_map`` for the solution in ``root`` (``hidden_only``: of the hidden tests only)."""
+    path = cache_dir() / f"taskmap-{solution_hash(root)}-a{assignment}{'-hidden' if hidden_only else ''}.json"
     if path.exists() and not refresh:
         return json.loads(path.read_text(encoding="utf-8"))
-    found = build_map(root, assignment)
+    found = build_map(root, assignment, hidden_only=hidden_only)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(found, indent=1), encoding="utf-8")

@@ -27,7 +27,7 @@ def tensors(*shapes, seed=0, positive=True):
 
 
 def shape_id(shapes):
-    return "x".join("(" + ",".join(map(str, s)) + ")" for s in shapes)
+    return "x".join(str(tuple(s)).replace(" ", "") for s in shapes)
 
 
 LOWER_RANK = [((4, 4), (4,)), ((4,), (4, 4)), ((3, 4), (4,)), ((2, 3, 4), (3, 4)), ((2, 4, 4), (4, 1))]
