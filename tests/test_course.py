@@ -166,3 +166,42 @@ def test_no_solution_in_the_docs_of_the_package():
         text = path.read_text(encoding="utf-8")
         assert not [line for line in lines if line in text], path
         assert "return g * b, g * a" not in text and "a, b = ctx.saved_tensors" not in text, path  # Mul.backward
+
+
+def test_runner_reports_outcomes_worst_elements_and_survives_a_hang_and_a_crash(tmp_path):
+    from minitune.course.runner import run_tests
+
+    (tmp_path / "test_x.py").write_text(
+        "import os, numpy as np\n"
+        "def test_ok():\n    assert True\n"
+        "def test_values():\n    np.testing.assert_allclose(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.5, 3.0]))\n"
+        "def test_hang():\n    while True:\n        pass\n"
+        "def test_crash():\n    os._exit(3)\n"
+        "def test_after():\n    assert 1 + 1 == 2\n")
+    ids = [f"test_x.py::{n}" for n in ("test_ok", "test_values", "test_hang", "test_crash", "test_after")]
+    results = run_tests(ROOT, tmp_path, ids, timeout=2)
+    assert [results[i]["outcome"] for i in ids] == ["passed", "failed", "failed", "failed", "passed"]
+    assert results[ids[1]]["worst"] == {"index": [1], "expected": 2.5, "got": 2.0}
+    assert results[ids[2]]["message"] == "timed out after 2 s"
+    assert results[ids[3]]["message"] == "the test process died during this test"
+
+
+def test_report_lines_and_gradescope_results():
+    from minitune.course.grade import TaskResult
+    from minitune.course.report import failure_lines, parameters, results_json, table
+
+    assert parameters("t.py::f[sgd-momentum=0.9-eps=1e-08]") == "sgd, momentum=0.9, eps=1e-08"
+    r = TaskResult("A4 SGD.step", 10.0, {
+        "tests/t.py::f[momentum=0.9-nesterov=True]": {"outcome": "failed", "message": "AssertionError",
+                                                    "worst": {"index": [1, 2], "expected": 0.5, "got": 0.25},
+                                                    "kind": "hidden case"},
+        "tests/t.py::g": {"outcome": "passed", "message": "", "worst": None, "kind": "gradcheck"}})
+    assert r.score == 5.0 and r.count("hidden case") == (0, 1) and r.count("gradcheck") == (1, 1)
+    assert failure_lines([r]) == ["A4 SGD.step: hidden case t.py::f[momentum=0.9-nesterov=True] (momentum=0.9, "
+                                  "nesterov=True): worst element [1,2] expected 0.5, got 0.25"]
+    assert table([r])[1].split() == ["A4", "SGD.step", "1/2", "5/10", "1/1", "0/1"]
+    data = results_json(4, [r], [])
+    assert data["score"] == 5.0
+    assert data["tests"] == [{"name": "A4 SGD.step", "score": 5.0, "max_score": 10.0, "status": "failed",
+                              "output": data["tests"][0]["output"]}]
+    assert "1/2 cases passed; gradcheck 1/1; hidden cases 0/1" in data["tests"][0]["output"]

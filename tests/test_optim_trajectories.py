@@ -43,14 +43,14 @@ def assert_trajectory_close(actual, expected, dtype, err_msg=""):
 
 
 def _check(actual, expected, tol, err_msg):
+    tol = np.broadcast_to(tol, actual.shape)
     bad = ~(np.abs(actual - expected) <= tol)
     if bad.any():
-        # report through assert_allclose, so the failure names the worst element
-        excess = np.where(bad, np.abs(actual - expected) - tol, -np.inf)
-        i = np.unravel_index(int(np.nanargmax(np.nan_to_num(excess, nan=np.inf))), actual.shape)
-        np.testing.assert_allclose(actual[i], expected[i], rtol=0, atol=float(np.broadcast_to(tol, actual.shape)[i]),
-                                   err_msg=f"{err_msg} at step {i[0]}, element {i[1:]}: "
-                                           f"{int(bad.sum())} elements out of tolerance")
+        excess = np.where(bad, np.nan_to_num(np.abs(actual - expected) - tol, nan=np.inf), -np.inf)
+        i = tuple(int(k) for k in np.unravel_index(int(np.argmax(excess)), actual.shape))
+        where = f"step {i[0]}, element {i[1:]}" if len(i) > 1 else f"element {i}"
+        raise AssertionError(f"{err_msg}: worst element at {where}: expected {expected[i]:.9g}, got {actual[i]:.9g} "
+                             f"(tolerance {tol[i]:.2g}; {int(bad.sum())} of {bad.size} elements out of tolerance)")
 
 
 def assert_state_close(actual, expected, dtype, steps, err_msg=""):

@@ -34,14 +34,12 @@ def case_name(nodeid):
 
 
 def parameters(nodeid):
-    """The case's parameters as written in its id: ``momentum=0.9, dampening=0.5`` for ``[momentum=0.9-dampening=0.5]``."""
+    """The case's parameters as written in its id: ``sgd, momentum=0.9, eps=1e-08`` for ``[sgd-momentum=0.9-eps=1e-08]``."""
     m = re.search(r"\[(.*)\]$", nodeid)
     if not m:
         return ""
-    parts = m[1].split("-")
-    if all("=" in p for p in parts):
-        return ", ".join(parts)
-    return m[1]
+    parts = re.split(r"-(?=[A-Za-z_])", m[1])  # not inside 1e-08 or =-1
+    return ", ".join(parts)
 
 
 def failure_line(task, nodeid, case):
