@@ -1,8 +1,6 @@
 """Course assignments: markers are well-formed, every assignment builds a complete student copy that
 leaks no stripped line, strips later assignments too, and whose own tests fail while independent ones pass."""
 import os
-import pathlib
-import re
 import subprocess
 import sys
 

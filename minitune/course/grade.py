@@ -122,8 +122,8 @@ def _locate(student, rel):
     return found[0] if found else None
 
 
-def _student_files(student, solution, files):
-    """For each task file: the student's text with other assignments' regions from the solution, or a problem."""
+def _student_files(student, files):
+    """For each task file: the student's text if it compiles, else one line saying why (``problems``)."""
     texts, problems = {}, {}
     for rel in files:
         path = _locate(student, rel)
@@ -154,11 +154,8 @@ def _import_problems(overlay, files):
     return {file: f"{file}:{line}: {error}" if line else f"{file}: {error}" for file, (line, error) in found.items()}
 
 
-def grade_copy(student, assignment=None, timeout=60.0, root=None, only=None, hidden_only=False, log=None):
-    """Grade the student copy in ``student``; returns ``(assignment, [TaskResult], notes)``.
-
-    ``only``: grade just these task names; ``hidden_only``: only the hidden cases (the course tests use
-    both to keep round trips short)."""
+def _check_inputs(student, assignment, root, only):
+    """The resolved folders, the assignment and its tasks; ``GradeError`` when grading cannot run."""
     student = pathlib.Path(student)
     if not student.is_dir():
         raise GradeError(f"no such folder: {student}")
@@ -171,58 +168,75 @@ def grade_copy(student, assignment=None, timeout=60.0, root=None, only=None, hid
     if not (student / "minitune").is_dir() and not any(_locate(student, t.file) for t in tasks):
         raise GradeError(f"{student} is not a student copy: no minitune/ package and none of the task files "
                          f"({', '.join(sorted({pathlib.PurePosixPath(t.file).name for t in tasks}))})")
-    mapping = task_map(root, assignment, hidden_only=hidden_only)
-    notes = []
-    if mapping["not_passing"]:
-        notes.append(f"{len(mapping['not_passing'])} tests do not pass on the solution itself and are not graded")
+    return student, root, assignment, tasks
+
+
+def _empty_results(tasks, mapping):
+    """One ``TaskResult`` per task with every case of the map, not run yet."""
     results = {t.name: TaskResult(t.name, t.points) for t in tasks}
     for nodeid, entry in mapping["tests"].items():
         for name in entry["tasks"]:
             if name in results:
                 results[name].cases[nodeid] = {"outcome": "failed", "message": "not run", "worst": None,
                                                "kind": entry["kind"]}
-    files = sorted({t.file for t in tasks})
-    texts, problems = _student_files(student, root, files)
+    return results
+
+
+def _splice_all(texts, root, assignment, everything, notes):
+    """Write each task file into the ``everything`` package with the other assignments' regions from the solution."""
+    spliced = {}
+    for rel, text in texts.items():
+        solution_text = (root / rel).read_text(encoding="utf-8")
+        try:
+            spliced[rel] = splice_regions(text, solution_text, lambda r: r.assignment == assignment)
+        except MarkerError as exc:
+            notes.append(f"{rel}: {exc}; graded as submitted, without isolating its tasks")
+            spliced[rel] = text
+        (everything / rel).write_text(spliced[rel], encoding="utf-8")
+    return spliced
+
+
+def _grade_task(task, result, text, fallback, root, overlay, timeout):
+    """Run the task's cases on the solution's package with only this task's regions from the student."""
+    _copy_package(root, overlay)
+    try:
+        mine = splice_regions(text, (root / task.file).read_text(encoding="utf-8"),
+                              lambda r: r.assignment == task.assignment and r.function == task.function)
+    except MarkerError:
+        mine = fallback
+    (overlay / task.file).write_text(mine, encoding="utf-8")
+    for nodeid, outcome in run_tests(overlay, root, list(result.cases), timeout=timeout).items():
+        if outcome["outcome"] == "skipped":  # it ran on the solution, so skipping here is a failure
+            outcome = dict(outcome, outcome="failed", message=f"skipped: {outcome['message']}")
+        result.cases[nodeid].update(outcome)
+    shutil.rmtree(overlay, ignore_errors=True)
+
+
+def grade_copy(student, assignment=None, timeout=60.0, root=None, only=None, hidden_only=False):
+    """Grade the student copy in ``student``; returns ``(assignment, [TaskResult], notes)``.
+
+    ``only``: grade just these task names; ``hidden_only``: only the hidden cases (the course tests use
+    both to keep round trips short)."""
+    student, root, assignment, tasks = _check_inputs(student, assignment, root, only)
+    mapping = task_map(root, assignment, hidden_only=hidden_only)
+    notes = []
+    if mapping["not_passing"]:
+        notes.append(f"{len(mapping['not_passing'])} tests do not pass on the solution itself and are not graded")
+    results = _empty_results(tasks, mapping)
+    texts, problems = _student_files(student, sorted({t.file for t in tasks}))
     with tempfile.TemporaryDirectory(prefix="minitune-grade-") as tmp:
         tmp = pathlib.Path(tmp)
-        # every task file as the student wrote it, other assignments' regions from the solution
-        everything = tmp / "all"
-        _copy_package(root, everything)
-        spliced = {}
-        for rel, text in texts.items():
-            solution_text = (root / rel).read_text(encoding="utf-8")
-            try:
-                spliced[rel] = splice_regions(text, solution_text, lambda r: r.assignment == assignment)
-            except MarkerError as exc:
-                notes.append(f"{rel}: {exc}; graded as submitted, without isolating its tasks")
-                spliced[rel] = text
-            (everything / rel).write_text(spliced[rel], encoding="utf-8")
-        problems.update(_import_problems(everything, [f for f in spliced if f not in problems]))
+        _copy_package(root, tmp / "all")
+        spliced = _splice_all(texts, root, assignment, tmp / "all", notes)
+        problems.update(_import_problems(tmp / "all", [f for f in spliced if f not in problems]))
         for task in tasks:
             result = results[task.name]
-            if task.file in problems:
+            if task.file in problems:  # does not compile or import: 0 with the reason
                 result.problem = problems[task.file]
                 for case in result.cases.values():
                     case.update(outcome="failed", message=result.problem)
-                continue
-            if not result.cases:
-                continue
-            overlay = tmp / task.marker
-            _copy_package(root, overlay)
-            try:  # only this task's regions from the student
-                mine = splice_regions(texts[task.file], (root / task.file).read_text(encoding="utf-8"),
-                                      lambda r, task=task: r.assignment == assignment and r.function == task.function)
-            except MarkerError:
-                mine = spliced[task.file]
-            (overlay / task.file).write_text(mine, encoding="utf-8")
-            if log:
-                print(f"grading {task.name}: {len(result.cases)} cases", file=log, flush=True)
-            outcomes = run_tests(overlay, root, list(result.cases), timeout=timeout)
-            for nodeid, outcome in outcomes.items():
-                if outcome["outcome"] == "skipped":  # it ran on the solution, so skipping here is a failure
-                    outcome = dict(outcome, outcome="failed", message=f"skipped: {outcome['message']}")
-                result.cases[nodeid].update(outcome)
-            shutil.rmtree(overlay, ignore_errors=True)
+            elif result.cases:
+                _grade_task(task, result, texts[task.file], spliced[task.file], root, tmp / task.marker, timeout)
     return assignment, [results[t.name] for t in tasks], notes
 
 
