@@ -117,8 +117,13 @@ def _first_line(report):
     """The exception's last line (``AssertionError: …``), or the last line of the report."""
     crash = getattr(report.longrepr, "reprcrash", None)
     text = crash.message if crash is not None else str(report.longrepr)
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[0][:500] if lines else "failed"
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if not lines:
+        return "failed"
+    first = lines[0]
+    if first.endswith(":") and len(lines) > 1:  # numpy's "AssertionError:" then "Not equal to tolerance …", err_msg
+        first = f"{first} {'; '.join(lines[1:3])}"
+    return first[:500]
 
 
 @pytest.hookimpl(hookwrapper=True)
