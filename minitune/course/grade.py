@@ -11,7 +11,8 @@ How one assignment N is graded, run from the solution's checkout:
    solution's).  So one broken function costs its own points, not its neighbours' (``gradcheck``
    uses ``Mul``; a broken ``Mul.backward`` must not sink ``Exp.backward``), and nothing outside the
    task files (say an edited ``gradcheck``) can change a grade.
-4. Every test runs under a per-test timeout (``runner.py``); a hang is a failed case.
+4. Every test runs under a per-test time limit (``runner.py``): ``--timeout`` (60 s), or 5× the test's
+   time on the solution if that is longer; a hang is a failed case.
 
 A task's score is (cases passed / cases) × its points.
 """
@@ -49,6 +50,11 @@ for module, file in json.loads(sys.argv[2]):
         out.setdefault(culprit, [line, f"{type(exc).__name__}: {message}".rstrip(": ")])
 print(json.dumps(out))
 """
+
+
+# A test's time limit is the larger of --timeout and this many times its duration on the solution (traced once),
+# so a slow real-data test is not failed for being slow on a busy machine.
+SLOWDOWN = 5.0
 
 
 class GradeError(Exception):
@@ -178,7 +184,7 @@ def _empty_results(tasks, mapping):
         for name in entry["tasks"]:
             if name in results:
                 results[name].cases[nodeid] = {"outcome": "failed", "message": "not run", "worst": None,
-                                               "kind": entry["kind"]}
+                                               "kind": entry["kind"], "seconds": entry.get("seconds", 0.0)}
     return results
 
 
@@ -205,7 +211,8 @@ def _grade_task(task, result, text, fallback, root, overlay, timeout):
     except MarkerError:
         mine = fallback
     (overlay / task.file).write_text(mine, encoding="utf-8")
-    for nodeid, outcome in run_tests(overlay, root, list(result.cases), timeout=timeout).items():
+    limits = {n: SLOWDOWN * c.get("seconds", 0.0) for n, c in result.cases.items()}
+    for nodeid, outcome in run_tests(overlay, root, list(result.cases), timeout=timeout, limits=limits).items():
         if outcome["outcome"] == "skipped":  # it ran on the solution, so skipping here is a failure
             outcome = dict(outcome, outcome="failed", message=f"skipped: {outcome['message']}")
         result.cases[nodeid].update(outcome)

@@ -44,13 +44,15 @@ def _read_log(path):
     return records
 
 
-def run_tests(package_root, rootdir, nodeids, timeout=60.0, trace=None, env=None, poll=0.1, max_timeouts=2):
+def run_tests(package_root, rootdir, nodeids, timeout=60.0, trace=None, env=None, poll=0.1, max_timeouts=2,
+              limits=None):
     """Run ``nodeids`` (relative to ``rootdir``) importing minitune from ``package_root``.
 
     Returns ``{nodeid: {"outcome": "passed"|"failed"|"skipped", "message": str, "worst": dict|None}}``
     for every requested test (a test that never reported counts as failed with the reason).
     ``trace``: a list of [task name, module, qualname] to record which tasks each test calls; then
     returns ``(results, calls)`` with ``calls[nodeid] = {"hits": [...], "outcome": ...}``.
+    ``limits``: a longer time limit for some node ids (the grader gives a test 5× its time on the solution).
     After ``max_timeouts`` tests timed out, the rest are not started and fail with that reason (a
     function that hangs hangs every case: 76 cases × 60 s would keep a grader busy for over an hour).
     """
@@ -76,7 +78,7 @@ def run_tests(package_root, rootdir, nodeids, timeout=60.0, trace=None, env=None
             cmd = [sys.executable, "-c", BOOT, str(package_root), "-q", "-p", "no:cacheprovider", "-p",
                    "minitune.course.pytest_plugin", "-c", str(tmp / "pytest.ini"), "--rootdir", str(rootdir),
                    "--import-mode=prepend", *_files_of(remaining, rootdir)]
-            hung = _supervise(cmd, run_env, tmp, log, timeout, poll)
+            hung = _supervise(cmd, run_env, tmp, log, lambda n: max(timeout, (limits or {}).get(n, 0)), poll)
             records = _read_log(log)
             started, finished, collect_errors = [], set(), []
             for r in records:
@@ -92,9 +94,14 @@ def run_tests(package_root, rootdir, nodeids, timeout=60.0, trace=None, env=None
                         entry.update(outcome=r["outcome"], message=r["message"], worst=r.get("worst"))
             if trace is not None and trace_out.exists():
                 calls.update(json.loads(trace_out.read_text(encoding="utf-8")))
+                begun = {r["nodeid"]: r["time"] for r in records if r["event"] == "start"}
+                for r in records:
+                    if r["event"] == "end" and r["nodeid"] in calls and r["nodeid"] in begun:
+                        calls[r["nodeid"]]["seconds"] = round(r["time"] - begun[r["nodeid"]], 3)
             unfinished = [n for n in started if n not in finished]
             for n in unfinished:
-                reason = f"timed out after {timeout:g} s" if hung else "the test process died during this test"
+                limit = max(timeout, (limits or {}).get(n, 0))
+                reason = f"timed out after {limit:g} s" if hung else "the test process died during this test"
                 results[n] = {"outcome": "failed", "message": reason, "worst": None}
             timeouts += bool(hung and unfinished)
             remaining = [n for n in remaining if n not in results]
@@ -112,8 +119,8 @@ def run_tests(package_root, rootdir, nodeids, timeout=60.0, trace=None, env=None
     return (ordered, calls) if trace is not None else ordered
 
 
-def _supervise(cmd, env, cwd, log, timeout, poll):
-    """Run ``cmd``; kill it when one test runs longer than ``timeout``.  Returns True if it was killed."""
+def _supervise(cmd, env, cwd, log, limit, poll):
+    """Run ``cmd``; kill it when a test runs longer than ``limit(nodeid)``.  Returns True if it was killed."""
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     current, started_at, seen = None, None, 0
@@ -132,7 +139,7 @@ def _supervise(cmd, env, cwd, log, timeout, poll):
                         current, started_at = r["nodeid"], time.monotonic()
                     elif r["event"] == "end":
                         current = None
-            if current is not None and time.monotonic() - started_at > timeout:
+            if current is not None and time.monotonic() - started_at > limit(current):
                 _kill(proc)
                 return True
     finally:

@@ -72,7 +72,7 @@ def build_map(root, assignment, timeout=600, hidden_only=False):
             continue
         kind = "hidden" if is_hidden(nodeid) else next((k for k in ("#gradcheck", "#fixture") if k in entry["hits"]),
                                                         "visible")
-        tests[nodeid] = {"tasks": mine, "kind": KINDS[kind]}
+        tests[nodeid] = {"tasks": mine, "kind": KINDS[kind], "seconds": entry.get("seconds", 0.0)}
     return {"assignment": assignment, "tasks": [t.name for t in tasks], "tests": tests, "not_passing": not_passing}
 
 
