@@ -1,21 +1,21 @@
 """``Function``: one differentiable operation, a forward and a backward on numpy arrays.
 
-A subclass writes two static methods::
+A subclass writes two static methods (an example that is not one of minitune's ops)::
 
-    class Mul(Function):
-        '''y = a * b;   dL/da = g * b,   dL/db = g * a'''
+    class Cube(Function):
+        '''y = x³;   dL/dx = g · 3x²'''
 
         @staticmethod
-        def forward(ctx, a, b):
-            ctx.save_for_backward(a, b)
-            return a * b
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
 
         @staticmethod
         def backward(ctx, g):
-            a, b = ctx.saved_tensors
-            return g * b, g * a
+            (x,) = ctx.saved_tensors
+            return g * 3 * x ** 2
 
-``Mul.apply(x, y)`` unwraps tensors into arrays, runs ``forward``, wraps the result in a
+``Cube.apply(x)`` unwraps tensors into arrays, runs ``forward``, wraps the result in a
 ``Tensor`` and, when any input requires grad and grad mode is on, records a ``Node`` that
 links the result to its inputs.  ``backward`` receives the upstream gradient g = dL/dy and
 returns one gradient per ``forward`` argument (``None`` for arguments that are not tensors

@@ -91,13 +91,14 @@ def find_regions(path, text=None):
 
 
 def strip_regions(text, regions, assignment):
-    """``text`` with the regions of ``assignment`` replaced by ``raise NotImplementedError``.
+    """``text`` with the regions of ``assignment`` (a number or several) replaced by ``raise NotImplementedError``.
 
     The BEGIN/END marker lines stay, so the student sees where to write and the
     solution can be put back (``restore_regions``)."""
+    numbers = {assignment} if isinstance(assignment, int) else set(assignment)
     lines = text.splitlines(keepends=True)
     out, skip_until = [], 0
-    chosen = {r.begin: r for r in regions if r.assignment == assignment}
+    chosen = {r.begin: r for r in regions if r.assignment in numbers}
     for number, line in enumerate(lines, 1):
         if number < skip_until:
             continue
@@ -120,6 +121,43 @@ def restore_regions(student_text, solution_text, assignment):
         raise MarkerError("student and solution files have different solution regions")
     out, last = [], 0
     for stu, sol in zip(stu_regions, sol_regions):
+        out.extend(stu_lines[last:stu.begin])
+        out.extend(sol_lines[sol.begin:sol.end - 1])
+        last = stu.end - 1
+    out.extend(stu_lines[last:])
+    return "".join(out)
+
+
+def region_keys(regions):
+    """``(assignment, function, k)`` for each region: the k-th region of that function, to pair files up."""
+    seen, keys = {}, []
+    for r in regions:
+        k = seen.get((r.assignment, r.function), 0)
+        seen[(r.assignment, r.function)] = k + 1
+        keys.append((r.assignment, r.function, k))
+    return keys
+
+
+def splice_regions(student_text, solution_text, from_student):
+    """``student_text`` with every region for which ``from_student(region)`` is false put back from the solution.
+
+    Regions are paired by assignment, function and order, so code that moved keeps its region.
+    Raises ``MarkerError`` when the student's file lacks a region of the solution's (markers deleted)."""
+    stu_regions = find_regions("<student>", student_text)
+    sol_regions = find_regions("<solution>", solution_text)
+    sol_by_key = dict(zip(region_keys(sol_regions), sol_regions))
+    stu_by_key = dict(zip(region_keys(stu_regions), stu_regions))
+    missing = [k for k in sol_by_key if k not in stu_by_key]
+    if missing:
+        a, function, _ = missing[0]
+        raise MarkerError(f"the markers of the A{a} region in {function} were removed")
+    stu_lines = student_text.splitlines(keepends=True)
+    sol_lines = solution_text.splitlines(keepends=True)
+    out, last = [], 0
+    for key, stu in zip(region_keys(stu_regions), stu_regions):
+        sol = sol_by_key.get(key)
+        if sol is None or from_student(stu):
+            continue
         out.extend(stu_lines[last:stu.begin])
         out.extend(sol_lines[sol.begin:sol.end - 1])
         last = stu.end - 1

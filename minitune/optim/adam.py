@@ -94,9 +94,8 @@ class Adam(Optimizer):
         # BEGIN SOLUTION A4: implement Adam.step (moments m and v, bias corrections, eps after the square root, amsgrad, weight decay)
         loss = self._evaluate_closure(closure)
         for group in self.param_groups:
-            # Python floats, as torch uses: a numpy float64 scalar would promote float32 arithmetic to float64
-            lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
-            beta1, beta2 = (float(b) for b in group["betas"])
+            lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]  # Python numbers
+            beta1, beta2 = group["betas"]
             amsgrad, maximize = group["amsgrad"], group["maximize"]
             decoupled = group["decoupled_weight_decay"]
             for p in group["params"]:

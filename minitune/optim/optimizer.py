@@ -46,12 +46,34 @@ class _RequiredParameter:
 required = _RequiredParameter()
 
 
+def _python_number(value):
+    """A numpy scalar (or a tuple of them, like ``betas``) as Python numbers; anything else unchanged."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple) and any(isinstance(v, np.generic) for v in value):
+        return tuple(v.item() if isinstance(v, np.generic) else v for v in value)
+    return value
+
+
 def _mark_step_called(step):
-    """Wrap a subclass's ``step`` so that an LR scheduler can tell whether it ran (torch warns otherwise)."""
+    """Wrap a subclass's ``step``: an LR scheduler can tell whether it ran (torch warns otherwise),
+    every gradient's shape and dtype are checked, and the hyperparameters reach ``step`` as Python
+    numbers, as in torch.
+
+    Why the conversion: ``np.float64(0.1) * float32_array`` is a float64 array (numpy promotes), while
+    ``0.1 * float32_array`` stays float32.  A learning rate set from a numpy computation (a schedule, a
+    config file read with numpy) would silently turn a float32 update into a float64 one."""
 
     @functools.wraps(step)
     def wrapper(self, *args, **kwargs):
         self._opt_called = True
+        for group in self.param_groups:
+            for key, value in group.items():
+                if key != "params":
+                    group[key] = _python_number(value)
+            for p in group["params"]:  # a gradient of the wrong shape or dtype is an error before any update
+                if p.grad is not None:
+                    self._grad_of(p)
         return step(self, *args, **kwargs)
 
     wrapper._marks_step_called = True

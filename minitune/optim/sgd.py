@@ -70,9 +70,8 @@ class SGD(Optimizer):
         # BEGIN SOLUTION A4: implement SGD.step (weight decay, momentum buffer b = mu b + (1-tau) g with b1 = g1, nesterov, maximize)
         loss = self._evaluate_closure(closure)
         for group in self.param_groups:
-            # Python floats, as torch uses: a numpy float64 scalar would promote float32 arithmetic to float64
-            lr, momentum, dampening = float(group["lr"]), float(group["momentum"]), float(group["dampening"])
-            weight_decay, nesterov, maximize = float(group["weight_decay"]), group["nesterov"], group["maximize"]
+            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]  # Python numbers
+            weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
             for p in group["params"]:
                 if p.grad is None:
                     continue  # no gradient: no decay, no momentum, no state

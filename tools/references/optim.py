@@ -7,10 +7,9 @@ Every optimizer case runs 25 steps from fixed parameters with prescribed, seeded
 * ``b`` (5,): gradients that grow;
 * ``c`` (2,): gradient None on every 4th step (offset 2), so skipping is part of the trajectory.
 
-The option grids (one row of ``config`` per run) are listed in ``SGD_GRID`` / ``ADAM_GRID`` and the
-tests read the same columns back.
+The option grids (one row of ``config`` per run) are ``tests/optim_cases.py``'s ``SGD_GRID`` / ``ADAM_GRID``,
+which the tests read too.
 """
-import itertools
 import pathlib
 import sys
 
@@ -21,19 +20,10 @@ from torch.optim import lr_scheduler
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "tests"))
 from lr_schedule_cases import schedule_cases  # noqa: E402
+from optim_cases import ADAM_GRID, ADAMW_GRID, SGD_GRID  # noqa: E402,F401  (one table, shared with the tests)
 
 STEPS = 25
 SHAPES = {"w": (3, 4), "b": (5,), "c": (2,)}
-
-# momentum, dampening, nesterov, weight_decay, maximize  (lr = 0.1)
-SGD_GRID = [row for row in itertools.product([0.0, 0.9], [0.0, 0.5], [0.0, 1.0], [0.0, 0.01], [0.0, 1.0])
-            if not (row[2] and (row[0] == 0 or row[1] != 0))]
-# weight_decay, amsgrad, maximize, eps, beta1, beta2  (lr = 0.05)
-ADAM_GRID = [(wd, ams, mx, eps, 0.9, 0.999)
-             for wd, ams, mx, eps in itertools.product([0.0, 0.1], [0.0, 1.0], [0.0, 1.0], [1e-8, 0.1])]
-ADAM_GRID += [(0.1, 1.0, 0.0, 1e-8, 0.3, 0.8), (0.0, 0.0, 1.0, 1e-3, 0.5, 0.6)]  # lerp's large-weight branch
-# AdamW: the same grid with weight_decay 0 replaced by AdamW's default 0.01
-ADAMW_GRID = [(0.01 if wd == 0 else wd, ams, mx, eps, b1, b2) for wd, ams, mx, eps, b1, b2 in ADAM_GRID]
 
 SGD_STATE = ["momentum_buffer"]
 ADAM_STATE = ["step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"]
