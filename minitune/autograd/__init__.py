@@ -5,7 +5,7 @@ from .function import Context, Function, Node
 from .free_functions import (abs, amax, amin, argmax, argmin, cat, clamp, clip, exp, flatten, is_tensor, log, matmul,
                              max, maximum, mean, min, minimum, permute, relu, reshape, sigmoid, sqrt, squeeze, stack,
                              sum, tanh, transpose, unsqueeze, where)
-from .device import device
+from .devices import device
 from .differentiation import grad
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .sum_to import sum_to

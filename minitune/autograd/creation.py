@@ -7,7 +7,7 @@ Shapes may be given as ``zeros(2, 3)`` or ``zeros((2, 3))``.  ``device=`` is acc
 import numpy as np
 
 from .. import random as _random
-from .device import check_device
+from .devices import check_device
 from .dtypes import check_dtype, float32, int64, to_array
 from .tensor import Tensor
 

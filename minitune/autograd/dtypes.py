@@ -21,7 +21,7 @@ _TORCH_NAMES = {float16: "float16", float32: "float32", float64: "float64", int8
 
 def check_dtype(dtype):
     if isinstance(dtype, str) and dtype.partition(":")[0] in ("cpu", "cuda", "mps", "xpu", "meta"):
-        from .device import check_device  # a device where a dtype was expected: say it is not one
+        from .devices import check_device  # a device where a dtype was expected: say it is not one
         check_device(dtype, "to()")
         raise TypeError(f"expected a dtype, got the device {dtype!r}")
     try:

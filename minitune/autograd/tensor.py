@@ -18,7 +18,7 @@ import numbers
 
 import numpy as np
 
-from .device import CPU, check_device
+from .devices import CPU, check_device
 from .dtypes import _TORCH_NAMES, bool_, check_dtype, float32, float64, int32, int64, to_array
 from .engine import run_backward
 from .grad_mode import is_grad_enabled
