@@ -81,7 +81,8 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        y = np.power(a, b)
+        with np.errstate(divide="ignore"):  # 0 ** (negative) = inf, as in torch, without numpy's warning
+            y = np.power(a, b)
         ctx.save_for_backward(a, b, y)
         return y
 

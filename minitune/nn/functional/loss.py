@@ -159,8 +159,9 @@ def _row_scale(g, reduction, divisor, num_rows):
     """dL/dlᵢ for each of the ``num_rows`` rows: the upstream g per sample ('none'), g ('sum') or g / divisor ('mean')."""
     if reduction == "none":
         return g.reshape(num_rows)
-    with np.errstate(divide="ignore"):
-        return np.full(num_rows, g / divisor if reduction == "mean" else g, dtype=g.dtype)
+    if reduction == "mean" and divisor == 0:  # torch's 0/0: nan on every counted row (ignored rows stay 0)
+        return np.full(num_rows, np.nan, dtype=g.dtype)
+    return np.full(num_rows, g / divisor if reduction == "mean" else g, dtype=g.dtype)
 
 
 class CrossEntropy(Function):
