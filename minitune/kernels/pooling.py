@@ -205,12 +205,13 @@ def adaptive_max_pool2d_forward_reference(x, output_size):
 # ---------------------------------------------------------------- numba kernels
 
 @njit(parallel=True)
-def _max_pool2d_forward_numba(x, y, idx, kh, kw, sh, sw, ph, pw, dh, dw, nan_aware=False):
+def _max_pool2d_forward_numba(x, y, idx, kh, kw, sh, sw, ph, pw, dh, dw, nan_aware=False, dilated=False):
     """Max and arg-max of each window; one plane per ``prange`` iteration.
 
     Called without ``nan_aware`` (the input has no NaN, checked by the caller), numba compiles
     the default False as a constant and drops the NaN test from the inner loop, which halves the
-    time; ``nan_aware=True`` follows torch's rule exactly."""
+    time; ``nan_aware=True`` follows torch's rule exactly.  Likewise without ``dilated`` the window
+    loops step by the constant 1 (ResNet's pool), and by dh, dw only when ``dilated=True``."""
     N, C, H, W = x.shape
     Ho, Wo = y.shape[2], y.shape[3]
     # flat views with unsigned indices: no negative-index wrap-around tests (see im2col.py); 15 → 11 ms
@@ -230,8 +231,8 @@ def _max_pool2d_forward_numba(x, y, idx, kh, kw, sh, sw, ph, pw, dh, dw, nan_awa
                 we = min(w0 + (kw - 1) * dw + 1, W)
                 best = -np.inf
                 arg = hs * W + ws  # torch starts from the first valid cell
-                for h in range(hs, he, dh):
-                    for w in range(ws, we, dw):
+                for h in range(hs, he, dh if dilated else 1):
+                    for w in range(ws, we, dw if dilated else 1):
                         v = xf[plane + np.uint64(h * W + w)]
                         if v > best or (nan_aware and v != v):
                             best = v
@@ -307,10 +308,12 @@ def max_pool2d_forward(x, kernel, stride, padding, dilation=(1, 1), ceil_mode=Fa
     y = np.empty((N, C, Ho, Wo), dtype=x.dtype)
     idx = np.empty((N, C, Ho, Wo), dtype=np.int64)
     args = (_c_array(x), y, idx, *kernel, *stride, *padding, *dilation)
+    flags = {}
     if np.isnan(x.max()):  # one cheap reduction; a NaN anywhere propagates through max
-        _max_pool2d_forward_numba(*args, True)
-    else:
-        _max_pool2d_forward_numba(*args)
+        flags["nan_aware"] = True
+    if tuple(dilation) != (1, 1):
+        flags["dilated"] = True
+    _max_pool2d_forward_numba(*args, **flags)
     return y, idx
 
 
