@@ -9,7 +9,6 @@
 """
 import copy
 import io
-import os
 import warnings
 from contextlib import redirect_stdout
 
@@ -17,7 +16,7 @@ import numpy as np
 import pytest
 from conftest import load_reference
 from PIL import Image
-from torch_client_cases import CASES
+from torch_client_cases import CASES, run_case
 
 import minitune
 
@@ -294,9 +293,6 @@ def _minitune_tensor(array, requires_grad):
 
 
 def _run(name):
-    import sys
-    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tools"))
-    from references.torch_client import run_case
     return run_case(minitune, name, _minitune_tensor)
 
 

@@ -152,3 +152,13 @@ CASES = {
     "conv_circular": (_normal((2, 2, 5, 6), (3, 2, 3, 3)), _conv_module(1, "circular")),
     "conv_same_reflect": (_normal((1, 2, 6, 7), (3, 2, 4, 4)), _conv_module("same", "reflect", kernel=4)),
 }
+
+
+def run_case(lib, name, as_tensor):
+    """(inputs, tensors, outputs) of case ``name`` run with ``lib``; ``as_tensor(array, requires_grad)``
+    makes lib's tensor (float inputs require grad)."""
+    build, fn = CASES[name]
+    inputs = build(np.random.default_rng(seed(name)))
+    tensors = [as_tensor(a, a.dtype.kind == "f") for a in inputs]
+    out = fn(lib, *tensors)
+    return inputs, tensors, (out if isinstance(out, tuple) else (out,))

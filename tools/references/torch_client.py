@@ -12,16 +12,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "tests"))
-from torch_client_cases import CASES, seed  # noqa: E402
-
-
-def run_case(lib, name, as_tensor):
-    """(inputs, tensors, outputs) of case ``name`` with ``lib``; ``as_tensor(array, requires_grad)``."""
-    build, fn = CASES[name]
-    inputs = build(np.random.default_rng(seed(name)))
-    tensors = [as_tensor(a, a.dtype.kind == "f") for a in inputs]
-    out = fn(lib, *tensors)
-    return inputs, tensors, (out if isinstance(out, tuple) else (out,))
+from torch_client_cases import CASES, run_case, seed  # noqa: E402
 
 
 def _torch_tensor(array, requires_grad):
