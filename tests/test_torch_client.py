@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from conftest import load_reference
 from PIL import Image
-from torch_client_cases import CASES, run_case
+from torch_client_cases import CASES, SMOOTH, run_case
 
 import minitune
 
@@ -323,6 +323,24 @@ def test_difference_matches_torch(name):
             got = np.zeros(t.shape, t.dtype) if t.grad is None else t.grad.data
             np.testing.assert_allclose(got, ref[f"grad{i}"], equal_nan=True, **TOL[t.dtype],
                                        err_msg=f"gradient of input {i} differs from torch")
+
+
+@pytest.mark.parametrize("name", SMOOTH)
+def test_gradcheck(name):
+    """The new ops (SetItem, Pad, Clamp's bounds, pooling of expanded inputs) against finite differences."""
+    inputs, _, _ = _run(name)
+    fn = CASES[name][1]
+    xs = [minitune.tensor(a, requires_grad=a.dtype.kind == "f") for a in inputs]
+    checked = SMOOTH[name]
+
+    def f(*diff):
+        args = list(xs)
+        for i, d in zip(checked, diff):
+            args[i] = d
+        out = fn(minitune, *args)
+        return out[0] if isinstance(out, tuple) else out
+
+    assert minitune.gradcheck(f, [xs[i] for i in checked])
 
 
 def test_sigmoid_keeps_relative_precision():

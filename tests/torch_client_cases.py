@@ -151,7 +151,16 @@ CASES = {
     "conv_replicate": (_normal((1, 2, 6, 7), (3, 2, 3, 3)), _conv_module((1, 2), "replicate")),
     "conv_circular": (_normal((2, 2, 5, 6), (3, 2, 3, 3)), _conv_module(1, "circular")),
     "conv_same_reflect": (_normal((1, 2, 6, 7), (3, 2, 4, 4)), _conv_module("same", "reflect", kernel=4)),
+    "pad_constant_value_and_crop": (_normal((2, 3, 4)), lambda lib, x: lib.nn.functional.pad(x, (1, -1, 2, 0), value=0.5)),
+    "pad_reflect_3d": (_normal((2, 5, 4)), lambda lib, x: lib.nn.functional.pad(x, (3, 2), mode="reflect")),
 }
+
+# cases that are smooth at their inputs, with the inputs gradcheck perturbs (a Conv2d case copies its
+# weight into the layer under no_grad, so only x is differentiated there)
+SMOOTH = {"setitem_value_grad": [0, 1], "clamp_tensor_bounds": [0, 1, 2], "avg_pool_expanded": [0],
+          "max_pool_expanded": [0], "conv_same_even_kernel": [0], "conv_reflect": [0], "conv_circular": [0],
+          "conv_same_reflect": [0], "pad_constant_value_and_crop": [0], "pad_reflect_3d": [0],
+          "sigmoid_float64": [0], "cross_entropy_masked_none": [0]}
 
 
 def run_case(lib, name, as_tensor):
