@@ -448,17 +448,22 @@ def test_devices():
 
 def test_pretrained_maps_to_weights_and_fails_clearly_offline(tmp_path, monkeypatch):
     monkeypatch.setenv("MINITUNE_WEIGHTS_DIR", str(tmp_path))
-    with pytest.warns(UserWarning, match="'pretrained' is deprecated"):
-        with pytest.raises(FileNotFoundError, match="minitune weights fetch resnet18"):
-            minitune.models.resnet18(pretrained=True)
-    with pytest.warns(UserWarning, match="'pretrained' is deprecated"):
-        model = minitune.vision.models.resnet18(pretrained=False, width=4)
-    assert model.fc.out_features == 1000
+
+    def warned(call):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = call()
+        return result, [str(w.message) for w in caught if w.category is UserWarning]
+
+    with pytest.raises(FileNotFoundError, match="minitune weights fetch resnet18"):
+        warned(lambda: minitune.models.resnet18(pretrained=True))
+    model, messages = warned(lambda: minitune.vision.models.resnet18(pretrained=False, width=4))
+    assert model.fc.out_features == 1000 and len(messages) == 1 and "'pretrained' is deprecated" in messages[0]
     with pytest.raises(ValueError, match="not both"):
         minitune.models.resnet18(pretrained=True, weights="imagenet")
     _imagenet_file(tmp_path)
-    with pytest.warns(UserWarning, match="weights=\"imagenet\""):
-        loaded = minitune.models.resnet18(pretrained=True)
+    loaded, messages = warned(lambda: minitune.models.resnet18(pretrained=True))
+    assert "'pretrained' is deprecated" in messages[0] and 'weights="imagenet"' in messages[1]
     direct = minitune.models.resnet18(weights=minitune.vision.models.ResNet18_Weights.DEFAULT)
     np.testing.assert_array_equal(loaded.fc.weight.data, direct.fc.weight.data)
 
