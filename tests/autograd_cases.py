@@ -42,6 +42,11 @@ CASES = [
     ("tanh", [(3, 4)], "real", lambda lib, a: a.tanh()),
     ("clamp", [(4, 5)], "real", lambda lib, a: a.clamp(-0.5, 0.7)),
     ("clamp_min", [(4, 5)], "real", lambda lib, a: a.clamp(min=0.1)),
+    ("clamp_tensor_bounds", [(4, 5), (4, 5), (5,)], "real", lambda lib, a, lo, hi: lib.clamp(a, min=lo, max=hi)),
+    ("clamp_tensor_min", [(4, 5), (5,)], "real", lambda lib, a, lo: a.clamp(min=lo)),
+    ("clamp_broadcast_bounds", [(5,), (3, 5)], "real", lambda lib, a, hi: a.clamp(max=hi)),
+    ("maximum_binary_max", [(3, 4), (3, 4)], "ties", lambda lib, a, b: lib.max(a, b)),
+    ("minimum_binary_min", [(3, 4), (4,)], "ties", lambda lib, a, b: lib.min(a, b)),
     # reductions
     ("sum_all", [(3, 4)], "real", lambda lib, a: a.sum()),
     ("sum_dim", [(2, 3, 4)], "real", lambda lib, a: a.sum(1)),
@@ -56,6 +61,13 @@ CASES = [
     ("max_all_ties", [(3, 5)], "ties", lambda lib, a: a.max()),
     ("max_dim_values", [(3, 5)], "real", lambda lib, a: a.max(1).values),
     ("max_dim_keepdim", [(3, 5)], "real", lambda lib, a: a.max(0, keepdim=True)[0]),
+    ("min_dim_values", [(3, 5)], "real", lambda lib, a: a.min(1).values),
+    ("min_dim_ties", [(4, 5)], "ties", lambda lib, a: lib.min(a, 0, keepdim=True)[0]),
+    ("min_all_ties", [(3, 5)], "ties", lambda lib, a: a.min()),
+    ("amin_ties", [(3, 5)], "ties", lambda lib, a: a.amin(1)),
+    ("sum_dim_empty", [(2, 3)], "real", lambda lib, a: a.sum(dim=())),
+    ("mean_dim_empty", [(2, 3)], "real", lambda lib, a: a.mean(dim=())),
+    ("amax_dim_empty", [(2, 3)], "ties", lambda lib, a: a.amax(dim=())),
     # shape
     ("reshape", [(2, 6)], "real", lambda lib, a: a.reshape(3, 4) * lib.arange(4)),
     ("view", [(2, 3, 4)], "real", lambda lib, a: a.view(6, 4) * lib.arange(4)),
@@ -80,6 +92,13 @@ CASES = [
      lambda lib, a: (a - a.amax(1, keepdim=True)).exp() / (a - a.amax(1, keepdim=True)).exp().sum(1, keepdim=True)),
     ("mlp", [(4, 3), (5, 3), (5,)], "real", lambda lib, x, w, b: ((x @ w.T + b).tanh() ** 2).mean(0)),
 ]
+
+
+def seed(name):
+    """The seed of case ``name``: a hash of its name, so adding a case reseeds no other."""
+    import zlib
+
+    return zlib.crc32(name.encode())
 
 
 def make_inputs(rng, shapes, domain):

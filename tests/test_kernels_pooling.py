@@ -1,77 +1,106 @@
-"""Pooling kernels: numba against the numpy twins; tie-breaking and padding rules."""
+"""Pooling kernels: the numba kernels against their numpy twins, on every case of ``tests/pooling_cases.py``;
+read-only and broadcast inputs; the MINITUNE_NO_JIT switch.  (torch's rules: ``test_functional_pooling.py``.)"""
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
+from pooling_cases import ADAPTIVE_CASES, ADAPTIVE_MAX_CASES, AVG_POOL_CASES, MAX_POOL_CASES, seed
 
 from minitune.kernels import pooling as P
+from minitune.nn.functional.arguments import pair
 
 pytestmark = pytest.mark.kernels
 
-# (shape, kernel, stride, padding)
-CASES = [
-    ((2, 3, 9, 8), (3, 3), (2, 2), (1, 1)),
-    ((1, 2, 6, 6), (2, 2), (2, 2), (0, 0)),
-    ((1, 2, 7, 5), (3, 3), (1, 1), (1, 1)),
-    ((2, 2, 7, 9), (2, 3), (1, 2), (1, 1)),
-    ((1, 1, 8, 8), (7, 7), (3, 3), (3, 3)),
-    ((3, 2, 5, 4), (1, 1), (2, 1), (0, 0)),
-]
+
+def _window(kwargs):
+    """The kernel's positional (kernel, stride, padding) and keyword arguments for a table case."""
+    k = pair(kwargs["kernel_size"], "kernel_size")
+    s = pair(kwargs["stride"], "stride") if "stride" in kwargs else k
+    rest = {key: (pair(v, key) if key == "dilation" else v) for key, v in kwargs.items()
+            if key not in ("kernel_size", "stride", "padding")}
+    return (k, s, pair(kwargs.get("padding", 0), "padding")), rest
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("shape,k,s,p", CASES)
-def test_max_pool_fast_matches_twin(shape, k, s, p, dtype):
-    rng = np.random.default_rng(0)
+@pytest.mark.parametrize("name", MAX_POOL_CASES)
+def test_max_pool_fast_matches_twin(name, dtype):
+    shape, kwargs = MAX_POOL_CASES[name]
+    args, rest = _window(kwargs)
+    rng = np.random.default_rng(seed(name))
     x = rng.standard_normal(shape).astype(dtype)
-    y, idx = P._max_pool2d_forward_fast(x, k, s, p)
-    y_ref, idx_ref = P.max_pool2d_forward_reference(x, k, s, p)
+    y, idx = P.max_pool2d_forward(x, *args, **rest)
+    y_ref, idx_ref = P.max_pool2d_forward_reference(x, *args, **rest)
     np.testing.assert_array_equal(y, y_ref)
     np.testing.assert_array_equal(idx, idx_ref)
     g = rng.standard_normal(y.shape).astype(dtype)
-    np.testing.assert_allclose(P._max_pool2d_backward_fast(g, idx, shape),
-                               P.max_pool2d_backward_reference(g, idx_ref, shape), rtol=1e-6, atol=1e-6)
+    # both add the upstream values into each gradient cell in the same (output) order: equal bits
+    np.testing.assert_array_equal(P.max_pool2d_backward(g, idx, shape), P.max_pool2d_backward_reference(g, idx_ref, shape))
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("shape,k,s,p", CASES)
-def test_avg_pool_fast_matches_twin(shape, k, s, p, dtype):
-    rng = np.random.default_rng(1)
+@pytest.mark.parametrize("name", AVG_POOL_CASES)
+def test_avg_pool_fast_matches_twin(name, dtype):
+    shape, kwargs = AVG_POOL_CASES[name]
+    args, rest = _window(kwargs)
+    rng = np.random.default_rng(seed(name))
     x = rng.standard_normal(shape).astype(dtype)
-    y = P._avg_pool2d_forward_fast(x, k, s, p)
-    np.testing.assert_allclose(y, P.avg_pool2d_forward_reference(x, k, s, p), rtol=1e-5, atol=1e-6)
+    tol = dict(rtol=1e-13, atol=1e-14) if dtype == np.float64 else dict(rtol=1e-5, atol=1e-6)
+    y = P.avg_pool2d_forward(x, *args, **rest)
+    np.testing.assert_allclose(y, P.avg_pool2d_forward_reference(x, *args, **rest), **tol)
     g = rng.standard_normal(y.shape).astype(dtype)
-    np.testing.assert_allclose(P._avg_pool2d_backward_fast(g, shape, k, s, p),
-                               P.avg_pool2d_backward_reference(g, shape, k, s, p), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(P.avg_pool2d_backward(g, shape, *args, **rest),
+                               P.avg_pool2d_backward_reference(g, shape, *args, **rest), **tol)
 
 
-@pytest.mark.parametrize("shape,out", [((2, 3, 5, 7), (1, 1)), ((1, 2, 7, 5), (3, 2)), ((1, 2, 10, 9), (4, 4))])
-def test_adaptive_avg_pool_fast_matches_twin(shape, out):
-    rng = np.random.default_rng(2)
+@pytest.mark.parametrize("name", ADAPTIVE_CASES)
+def test_adaptive_avg_pool_fast_matches_twin(name):
+    shape, out = ADAPTIVE_CASES[name]
+    rng = np.random.default_rng(seed(name))
     x = rng.standard_normal(shape)
-    y = P._adaptive_avg_pool2d_forward_fast(x, out)
-    np.testing.assert_allclose(y, P.adaptive_avg_pool2d_forward_reference(x, out), rtol=1e-12)
+    y = P.adaptive_avg_pool2d_forward(x, out)
+    np.testing.assert_allclose(y, P.adaptive_avg_pool2d_forward_reference(x, out), rtol=1e-13)
     g = rng.standard_normal(y.shape)
-    np.testing.assert_allclose(P._adaptive_avg_pool2d_backward_fast(g, shape),
-                               P.adaptive_avg_pool2d_backward_reference(g, shape), rtol=1e-12)
+    np.testing.assert_allclose(P.adaptive_avg_pool2d_backward(g, shape),
+                               P.adaptive_avg_pool2d_backward_reference(g, shape), rtol=1e-13)
 
 
-def test_adaptive_bins_overlap_as_torch():
-    # 7 rows into 3 bins: [0, 3), [2, 5), [4, 7)
-    assert P.adaptive_bins(7, 3) == [(0, 3), (2, 5), (4, 7)]
+@pytest.mark.parametrize("name", ADAPTIVE_MAX_CASES)
+def test_adaptive_max_pool_is_max_pool_where_the_bins_are_windows(name):
+    """When H and W are multiples of the output size, the bins are plain windows: max pooling's kernel agrees."""
+    shape, (oh, ow) = ADAPTIVE_MAX_CASES[name]
+    x = np.random.default_rng(seed(name)).standard_normal(shape[:2] + (oh * 3, ow * 2))
+    y, idx = P.adaptive_max_pool2d_forward(x, (oh, ow))
+    y_ref, idx_ref = P.max_pool2d_forward(x, (3, 2), (3, 2), (0, 0))
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(idx, idx_ref)
 
 
-def test_max_pool_ties_give_gradient_to_first_only():
-    x = np.ones((1, 1, 2, 2))
-    for pool in (P._max_pool2d_forward_fast, P.max_pool2d_forward_reference):
-        y, idx = pool(x, (2, 2), (2, 2), (0, 0))
-        assert idx.ravel().tolist() == [0]
-    gx = P._max_pool2d_backward_fast(np.full((1, 1, 1, 1), 5.0), idx, x.shape)
-    assert gx.ravel().tolist() == [5.0, 0.0, 0.0, 0.0]
+def _awkward_inputs(shape):
+    """The same values as a read-only array and as a broadcast (stride-0) view."""
+    base = np.random.default_rng(seed("awkward")).standard_normal(shape)
+    read_only = base.copy()
+    read_only.flags.writeable = False
+    broadcast = np.broadcast_to(base[:, :, :1, :], shape)
+    return [(read_only, base), (broadcast, np.ascontiguousarray(broadcast))]
 
 
-def test_max_pool_padding_is_minus_infinity():
-    x = -np.ones((1, 1, 2, 2))
-    y, _ = P._max_pool2d_forward_fast(x, (2, 2), (1, 1), (1, 1))
-    assert np.all(y == -1.0)  # zero padding would give 0 here
+@pytest.mark.parametrize("case", [0, 1], ids=["read_only", "broadcast"])
+def test_every_kernel_takes_read_only_and_broadcast_inputs(case):
+    shape = (2, 3, 6, 6)
+    x, plain = _awkward_inputs(shape)[case]
+    win = ((3, 3), (2, 2), (1, 1))
+    y, idx = P.max_pool2d_forward(x, *win)
+    np.testing.assert_array_equal(y, P.max_pool2d_forward(plain, *win)[0])
+    g = np.broadcast_to(np.ones(1), y.shape)  # a broadcast upstream gradient too
+    P.max_pool2d_backward(g, idx, shape)
+    np.testing.assert_array_equal(P.avg_pool2d_forward(x, *win), P.avg_pool2d_forward(plain, *win))
+    P.avg_pool2d_backward(g, shape, *win)
+    np.testing.assert_array_equal(P.adaptive_avg_pool2d_forward(x, (2, 3)), P.adaptive_avg_pool2d_forward(plain, (2, 3)))
+    P.adaptive_avg_pool2d_backward(np.broadcast_to(np.ones(1), (2, 3, 2, 3)), shape)
+    np.testing.assert_array_equal(P.adaptive_max_pool2d_forward(x, (2, 2))[0],
+                                  P.adaptive_max_pool2d_forward(plain, (2, 2))[0])
 
 
 @pytest.mark.parametrize("k,p,message", [((2, 2), (2, 2), "at most half"), ((5, 5), (0, 0), "larger than the padded")])
@@ -80,11 +109,15 @@ def test_bad_window_raises(k, p, message):
         P.pool2d_output_size(4, 4, k, k, p)
 
 
-def test_max_pool_nan_wins_as_torch():
-    """torch's rule: take v when v > best or v is NaN — a NaN wins, and a later NaN moves the index."""
-    x = np.array([[[[1.0, np.nan, 2.0, np.nan]]]])
-    for pool in (P._max_pool2d_forward_fast, P.max_pool2d_forward_reference):
-        y, idx = pool(x, (1, 4), (1, 4), (0, 0))
-        assert np.isnan(y[0, 0, 0, 0])
-    y, idx = P._max_pool2d_forward_fast(x, (1, 4), (1, 4), (0, 0))
-    assert idx.ravel().tolist() == [3]
+def test_no_jit_switch_runs_the_twins():
+    """With MINITUNE_NO_JIT=1 the public kernels call the twins: seen where the two differ on purpose —
+    with two NaNs in a window the twin's np.argmax takes the first, the numba kernel (torch) the last."""
+    code = ("import numpy as np\n"
+            "from minitune.kernels import pooling as P\n"
+            "x = np.array([[[[np.nan, 1.0, np.nan]]]])\n"
+            "print(int(P.max_pool2d_forward(x, (1, 3), (1, 3), (0, 0))[1].ravel()[0]))\n")
+    env = dict(os.environ, MINITUNE_NO_JIT="1")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    x = np.array([[[[np.nan, 1.0, np.nan]]]])
+    assert int(out.stdout) == int(P.max_pool2d_forward_reference(x, (1, 3), (1, 3), (0, 0))[1].ravel()[0]) == 0
+    assert int(P.max_pool2d_forward(x, (1, 3), (1, 3), (0, 0))[1].ravel()[0]) == 2

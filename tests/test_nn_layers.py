@@ -158,7 +158,8 @@ def test_dropout_rejects_bad_p(p):
 
 @pytest.mark.parametrize("make, message", [
     (lambda: nn.Conv2d(3, 4, (3, 3, 3)), "kernel_size must be an int or a pair"),
-    (lambda: nn.Conv2d(3, 4, 3, padding="same"), "padding must be an int or a pair"),
+    (lambda: nn.Conv2d(3, 4, 3, padding="full"), "invalid padding string"),
+    (lambda: nn.Conv2d(3, 4, 3, stride=2, padding="same"), "not supported for strided"),
     (lambda: nn.Linear(-1, 3), "in_features must be a non-negative int"),
     (lambda: nn.BatchNorm2d(0), "num_features must be a positive int"),
 ])

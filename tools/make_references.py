@@ -23,7 +23,7 @@ import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 OUT = ROOT / "tests" / "reference"
-LAYERS = ["autograd", "kernels", "nn", "optim", "weights"]
+LAYERS = ["autograd", "kernels", "nn", "optim", "weights", "torch_client"]
 
 
 def write_npz(path, arrays):

@@ -20,7 +20,14 @@ _TORCH_NAMES = {float16: "float16", float32: "float32", float64: "float64", int8
 
 
 def check_dtype(dtype):
-    dtype = np.dtype(dtype)
+    if isinstance(dtype, str) and dtype.partition(":")[0] in ("cpu", "cuda", "mps", "xpu", "meta"):
+        from .devices import check_device  # a device where a dtype was expected: say it is not one
+        check_device(dtype, "to()")
+        raise TypeError(f"expected a dtype, got the device {dtype!r}")
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"expected a dtype such as minitune.float32, got {dtype!r}") from None
     if dtype not in _ALLOWED:
         raise TypeError(f"unsupported dtype {dtype}; expected one of "
                         f"{', '.join(sorted(_TORCH_NAMES[d] for d in _ALLOWED))}")

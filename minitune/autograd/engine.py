@@ -1,15 +1,22 @@
 """Reverse-mode backward pass over the recorded graph.
 
-Given a root y and its upstream gradient g = dL/dy, the chain rule says that every node's
-input gradient is the sum over the uses of that input of its vector-Jacobian products.
-So the engine
+Given roots yₖ and their upstream gradients gₖ = dL/dyₖ, the chain rule says that every
+node's input gradient is the sum over the uses of that input of its vector-Jacobian
+products.  So the engine
 
-1. walks the graph from the root once (an explicit stack, never recursion, so a
+1. walks the graph from the roots once (an explicit stack, never recursion, so a
    10 000-op chain is fine) and counts, for each node, how many consumers feed it;
 2. processes nodes in topological order (a node runs only after all its consumers
    have added their contributions), calling ``Function.backward`` once per node;
 3. sends each returned gradient, reduced with ``sum_to`` to the input's shape, either to
-   the node that produced the input or, for a leaf, into ``leaf.grad`` (accumulating).
+   the node that produced the input (``Node.edges``) or, for a leaf, into ``leaf.grad``.
+
+Where the gradients go (``run_backward``'s ``inputs`` and ``accumulate``):
+
+* ``loss.backward()``: into ``.grad`` of every leaf that requires grad (and of non-leaf
+  tensors that called ``retain_grad()``);
+* ``loss.backward(inputs=[a, b])``: into ``a.grad`` and ``b.grad`` only (leaf or not);
+* ``autograd.grad(loss, [a, b])``: returned, and no ``.grad`` is touched.
 
 Unless ``retain_graph=True``, each node's saved arrays are freed after use; a second
 backward through the same node raises ``RuntimeError``.
@@ -20,16 +27,15 @@ from .grad_mode import no_grad
 from .sum_to import sum_to
 
 
-def _collect(root_node):
-    """Return the nodes reachable from ``root_node`` and the number of consumers of each."""
-    consumers = {root_node: 0}
-    stack = [root_node]
+def _collect(root_nodes):
+    """Return the nodes reachable from ``root_nodes`` and the number of consumers of each."""
+    consumers = {node: 0 for node in root_nodes}
+    stack = list(consumers)
     while stack:
         node = stack.pop()
-        for t in node.inputs:
-            if t is None or t.grad_fn is None:
+        for child in node.edges:
+            if child is None:
                 continue
-            child = t.grad_fn
             if child in consumers:
                 consumers[child] += 1
             else:
@@ -38,59 +44,110 @@ def _collect(root_node):
     return consumers
 
 
-def _accumulate_leaf(leaf, grad):
+def _accumulate(tensor, grad):
+    """``tensor.grad += grad`` (created on first use), grad reduced to the tensor's shape and dtype."""
     from .tensor import Tensor  # here, not at the top: tensor.py imports this module (a cycle)
 
-    grad = np.asarray(grad, dtype=leaf.data.dtype)
-    if grad.shape != leaf.data.shape:
-        grad = sum_to(grad, leaf.data.shape)
-    if leaf.grad is None:
-        leaf.grad = Tensor(np.array(grad, copy=True))
+    grad = np.asarray(grad, dtype=tensor.data.dtype)
+    if grad.shape != tensor.data.shape:
+        grad = sum_to(grad, tensor.data.shape)
+    if tensor.grad is None:
+        tensor.grad = Tensor(np.array(grad, copy=True))
     else:
-        leaf.grad.data = leaf.grad.data + grad
+        tensor.grad.data = tensor.grad.data + grad
 
 
-def run_backward(root, gradient, retain_graph=False):
-    """Backpropagate ``gradient`` (an array shaped like ``root``) through ``root``'s graph."""
-    if root.grad_fn is None:
-        if root.requires_grad:
-            _accumulate_leaf(root, gradient)
-            return
-        raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-    pending = _collect(root.grad_fn)
-    grads = {root.grad_fn: gradient}
-    ready = [root.grad_fn]
+class _Sink:
+    """Where the gradient reaching a leaf or a node goes: ``.grad``, a capture dict, or nowhere."""
+
+    def __init__(self, inputs, accumulate):
+        self.accumulate = accumulate
+        self.everything = inputs is None
+        self.leaves, self.nodes, self.captured = {}, {}, {}
+        for t in inputs or ():
+            (self.leaves if t.grad_fn is None else self.nodes)[id(t) if t.grad_fn is None else t.grad_fn] = t
+
+    def _send(self, tensor, key, grad):
+        if self.accumulate:
+            _accumulate(tensor, grad)
+        else:
+            grad = sum_to(np.asarray(grad, dtype=tensor.data.dtype), tensor.data.shape)
+            self.captured[key] = self.captured[key] + grad if key in self.captured else grad
+
+    def leaf(self, leaf, grad):
+        if self.everything:
+            _accumulate(leaf, grad)
+        elif id(leaf) in self.leaves:
+            self._send(leaf, id(leaf), grad)
+
+    def node(self, node, grad):
+        if self.everything:
+            if node.retained is not None:
+                _accumulate(node.retained, grad)
+        elif node in self.nodes:
+            self._send(self.nodes[node], node, grad)
+
+    def result(self, tensor):
+        return self.captured.get(id(tensor) if tensor.grad_fn is None else tensor.grad_fn)
+
+
+def _node_backward(node, g, sink, retain_graph):
+    """Call ``node.function.backward`` with g = dL/d(node's output); one gradient per forward argument."""
+    if node.ctx._freed:
+        node.ctx.saved_tensors  # raises the "backward through the graph a second time" error
+    sink.node(node, g)
+    in_grads = node.function.backward(node.ctx, g)
+    if not isinstance(in_grads, tuple):
+        in_grads = (in_grads,)
+    if len(in_grads) < len(node.inputs):
+        raise RuntimeError(f"{node.function.__name__}.backward returned {len(in_grads)} gradients, "
+                           f"expected {len(node.inputs)} (one per forward argument)")
+    if not retain_graph:
+        node.ctx.free()
+    return in_grads
+
+
+def run_backward(roots, gradients, retain_graph=False, inputs=None, accumulate=True):
+    """Backpropagate ``gradients`` (arrays shaped like ``roots``) through the roots' graph.
+
+    ``inputs=None`` fills ``.grad`` of every leaf; otherwise only the listed tensors receive a
+    gradient: accumulated in their ``.grad`` (``accumulate=True``) or returned, one array or
+    ``None`` per input (``accumulate=False``).
+    """
+    sink = _Sink(inputs, accumulate)
+    grads = {}
+    for root, g in zip(roots, gradients):
+        if root.grad_fn is None:
+            if not root.requires_grad:
+                raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+            sink.leaf(root, g)
+        else:
+            grads[root.grad_fn] = grads[root.grad_fn] + g if root.grad_fn in grads else g
+    pending = _collect(list(grads))
+    ready = [node for node in grads if pending[node] == 0]
     with no_grad():
         while ready:
             node = ready.pop()
-            g = grads.pop(node)
-            if node.ctx._freed:
-                node.ctx.saved_tensors  # raises the "backward through the graph a second time" error
-            if node.retained is not None:
-                _accumulate_leaf(node.retained, g)
-            in_grads = node.function.backward(node.ctx, g)
-            if not isinstance(in_grads, tuple):
-                in_grads = (in_grads,)
-            if len(in_grads) < len(node.inputs):
-                raise RuntimeError(
-                    f"{node.function.__name__}.backward returned {len(in_grads)} gradients, "
-                    f"expected {len(node.inputs)} (one per forward argument)"
-                )
-            if not retain_graph:
-                node.ctx.free()
-            for t, ig in zip(node.inputs, in_grads):
-                if t is None or ig is None:
+            g = grads.pop(node, None)
+            if g is None:  # every consumer returned None for this node: nothing flows below it
+                in_grads = (None,) * len(node.inputs)
+            else:
+                in_grads = _node_backward(node, g, sink, retain_graph)
+            for t, child, ig in zip(node.inputs, node.edges, in_grads):
+                if t is None:
                     continue
-                ig = np.asarray(ig)
-                if ig.dtype != t.data.dtype:
-                    ig = ig.astype(t.data.dtype)
-                if ig.shape != t.data.shape:
-                    ig = sum_to(ig, t.data.shape)
-                child = t.grad_fn
-                if child is None:
-                    _accumulate_leaf(t, ig)
-                    continue
-                grads[child] = grads[child] + ig if child in grads else ig
-                pending[child] -= 1
-                if pending[child] == 0:
-                    ready.append(child)
+                if ig is not None:
+                    ig = np.asarray(ig)
+                    if ig.dtype != t.data.dtype:
+                        ig = ig.astype(t.data.dtype)
+                    if ig.shape != t.data.shape:
+                        ig = sum_to(ig, t.data.shape)
+                    if child is None:
+                        sink.leaf(t, ig)
+                        continue
+                    grads[child] = grads[child] + ig if child in grads else ig
+                if child is not None:
+                    pending[child] -= 1
+                    if pending[child] == 0:
+                        ready.append(child)
+    return [sink.result(t) for t in inputs] if inputs is not None and not accumulate else None

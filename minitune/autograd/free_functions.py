@@ -5,10 +5,11 @@ import builtins
 
 import numpy as np
 
-from .ops.arithmetic import Where
+from .dtypes import promote_types, to_array
+from .ops.arithmetic import Maximum, Minimum, Where
 from .ops.indexing import Cat, Stack
-from .tensor import Tensor, _binary, _operand
-from .ops.arithmetic import Maximum
+from .tensor import Tensor
+from .tensor_arithmetic import _binary, _operand
 
 
 def _tensors(seq, name):
@@ -42,16 +43,22 @@ def stack(tensors, dim=0):
     return Stack.apply(dim % (ts[0].ndim + 1), *ts)
 
 
+def _scalar_tensor(value):
+    """A Python number as a 0-d tensor with torch's inference: float → float32, int → int64, bool → bool."""
+    return Tensor._wrap(to_array(value))
+
+
 def where(condition, input, other):  # noqa: A002 - torch's names
-    """``condition ? input : other`` elementwise, with broadcasting."""
+    """``condition ? input : other`` elementwise, with broadcasting; ``input``/``other`` may be numbers."""
     x = input if isinstance(input, Tensor) else None
     y = other if isinstance(other, Tensor) else None
     like = x if x is not None else y
     if like is None:
-        raise TypeError("where: input or other must be a Tensor")
-    a, b = _operand(input, like), _operand(other, like)
+        a, b = _scalar_tensor(input), _scalar_tensor(other)
+    else:
+        a, b = _operand(input, like), _operand(other, like)
     if a.dtype != b.dtype:
-        dt = np.result_type(a.dtype, b.dtype)
+        dt = promote_types(a.dtype, b.dtype, a.ndim == 0, b.ndim == 0)
         a, b = a.to(dt), b.to(dt)
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != bool:
@@ -65,6 +72,10 @@ def where(condition, input, other):  # noqa: A002 - torch's names
 
 def maximum(input, other):  # noqa: A002
     return _binary(Maximum, input, _operand(other, input), "maximum")
+
+
+def minimum(input, other):  # noqa: A002
+    return _binary(Minimum, input, _operand(other, input), "minimum")
 
 
 def matmul(input, other):  # noqa: A002
@@ -103,6 +114,9 @@ def clamp(t, min=None, max=None):  # noqa: A002
     return t.clamp(min, max)
 
 
+clip = clamp
+
+
 def sum(t, dim=None, keepdim=False):  # noqa: A001
     return t.sum(dim, keepdim)
 
@@ -115,12 +129,26 @@ def amax(t, dim=None, keepdim=False):
     return t.amax(dim, keepdim)
 
 
-def max(t, dim=None, keepdim=False):  # noqa: A001
-    return t.max(dim, keepdim)
+def amin(t, dim=None, keepdim=False):
+    return t.amin(dim, keepdim)
+
+
+def max(t, dim=None, keepdim=False, *, other=None):  # noqa: A001
+    """``max(t)``, ``max(t, dim)`` → (values, indices), or ``max(t, other)`` → elementwise maximum."""
+    return t.max(dim, keepdim, other)
+
+
+def min(t, dim=None, keepdim=False, *, other=None):  # noqa: A001
+    """``min(t)``, ``min(t, dim)`` → (values, indices), or ``min(t, other)`` → elementwise minimum."""
+    return t.min(dim, keepdim, other)
 
 
 def argmax(t, dim=None, keepdim=False):
     return t.argmax(dim, keepdim)
+
+
+def argmin(t, dim=None, keepdim=False):
+    return t.argmin(dim, keepdim)
 
 
 def reshape(t, shape):

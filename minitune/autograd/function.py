@@ -57,16 +57,20 @@ class Context:
 class Node:
     """A recorded application of a Function: the backward half of the graph.
 
-    ``inputs`` holds the input tensors (``None`` for non-tensor arguments), so the engine
-    can route each returned gradient to the input's own node or, for a leaf, to its ``.grad``.
+    ``inputs`` holds the input tensors (``None`` for non-tensor arguments) and ``edges`` the
+    node that produced each one when this node was recorded (``None`` for a leaf), so the
+    engine routes each returned gradient to that node or, for a leaf, to its ``.grad``.  The
+    edge is kept apart from the tensor because an in-place write (``y[mask] = 0``) gives the
+    tensor a new ``grad_fn`` later, while this node used the value from before the write.
     """
 
-    __slots__ = ("function", "ctx", "inputs", "retained", "__weakref__")
+    __slots__ = ("function", "ctx", "inputs", "edges", "retained", "__weakref__")
 
     def __init__(self, function, ctx, inputs):
         self.function = function
         self.ctx = ctx
         self.inputs = inputs
+        self.edges = [None if t is None else t.grad_fn for t in inputs]
         self.retained = None  # the output tensor, when retain_grad() was called on it
 
     def name(self):
@@ -77,7 +81,15 @@ class Node:
 
 
 class Function:
-    """Base class of every differentiable operation; see the module docstring."""
+    """Base class of every differentiable operation; see the module docstring.
+
+    State for ``backward``, one convention in every op: **arrays** that ``backward`` needs (inputs,
+    the output, masks, arg-max indices, any array computed in ``forward``) go through
+    ``ctx.save_for_backward(...)`` and come back, in the same order, from ``ctx.saved_tensors``;
+    everything else (shapes, axes, flags, dtypes, the index or arguments as given) is a plain
+    ``ctx`` attribute.  Saved arrays are freed after the backward pass (unless
+    ``retain_graph=True``) and a second backward through the node raises ``RuntimeError``.
+    """
 
     @staticmethod
     def forward(ctx, *args, **kwargs):

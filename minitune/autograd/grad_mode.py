@@ -1,6 +1,9 @@
-"""``no_grad`` / ``enable_grad``: switch graph recording off and on.
+"""``no_grad`` / ``enable_grad`` / ``set_grad_enabled``: switch graph recording off and on.
 
-Both work as context managers and as decorators, as in torch.
+All three work as context managers, and ``no_grad``/``enable_grad`` as decorators, as in
+torch.  ``set_grad_enabled(mode)`` also works as a plain call: it switches the mode at once
+(``set_grad_enabled(False)`` turns recording off until ``set_grad_enabled(True)``), and used
+as ``with set_grad_enabled(phase == "train"):`` it restores the previous mode on exit.
 """
 import functools
 import threading
@@ -13,7 +16,7 @@ def is_grad_enabled():
     return getattr(_state, "enabled", True)
 
 
-def set_grad_enabled(mode):
+def _set_enabled(mode):
     _state.enabled = bool(mode)
 
 
@@ -22,11 +25,11 @@ class _GradMode:
 
     def __enter__(self):
         self._prev = is_grad_enabled()
-        set_grad_enabled(self.enabled)
+        _set_enabled(self.enabled)
         return self
 
     def __exit__(self, *exc):
-        set_grad_enabled(self._prev)
+        _set_enabled(self._prev)
         return False
 
     def __call__(self, fn):
@@ -48,3 +51,25 @@ class enable_grad(_GradMode):
     """Context manager and decorator: turn recording back on inside a ``no_grad`` block."""
 
     enabled = True
+
+
+class set_grad_enabled:
+    """``set_grad_enabled(mode)``: recording on (True) or off (False) from now on; as a context
+    manager, only inside the ``with`` block (the mode before the call comes back on exit)."""
+
+    def __init__(self, mode):
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_grad_enabled expects a bool, got {type(mode).__name__}")
+        self._prev = is_grad_enabled()
+        self.mode = mode
+        _set_enabled(mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _set_enabled(self._prev)
+        return False
+
+    def __repr__(self):
+        return f"minitune.set_grad_enabled(mode={self.mode})"

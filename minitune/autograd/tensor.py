@@ -3,56 +3,57 @@
 ``data`` is the array (float32 by default, float64 allowed, int64 for labels, bool for
 masks); ``grad`` is a Tensor of the same shape once a backward pass reached this leaf;
 ``grad_fn`` is the ``Node`` that produced a non-leaf tensor.  Every differentiable method
-below is one ``Function`` from ``ops/``, so the math lives there, next to its gradient.
+is one ``Function`` from ``ops/``, so the math lives there, next to its gradient.
+
+This file holds what a tensor *is* (attributes, Python protocols, autograd, conversion,
+in-place writes, repr); its methods by concept are in ``tensor_arithmetic.py`` (operators,
+comparisons, elementwise functions), ``tensor_reduction.py`` (sum, mean, max, min, …) and
+``tensor_shape.py`` (reshape, permute, indexing, …).
+
+``Tensor.data`` is the numpy array itself, not a Tensor as in torch (a teaching choice: the
+array under the autograd is one attribute away).  Torch idioms still work: ``preds == labels.data``,
+``p.data -= lr * p.grad.data``, ``Tensor(np_array)``.
 """
 import numbers
 
 import numpy as np
 
-from .dtypes import _TORCH_NAMES, bool_, check_dtype, float32, float64, int32, int64, promote_types, to_array
+from .devices import CPU, check_device
+from .dtypes import _TORCH_NAMES, bool_, check_dtype, float32, float64, int32, int64, to_array
 from .engine import run_backward
 from .grad_mode import is_grad_enabled
-from .ops.arithmetic import Add, Div, Maximum, Mul, Neg, Pow, Sub, Where
-from .ops.elementwise import Abs, Cast, Clamp, Clone, Exp, Log, ReLU, Sigmoid, Sqrt, Tanh
-from .ops.indexing import Cat, GetItem, Stack
-from .ops.matmul import MatMul
-from .ops.reduction import Amax, MaxDim, Mean, Sum, normalize_dims
-from .ops.shape import Expand, Permute, Reshape
-
-def _operand(other, like):
-    """``other`` as an array for a binary op with tensor ``like`` (scalars take like's dtype)."""
-    if isinstance(other, Tensor):
-        return other
-    if isinstance(other, numbers.Number) and not isinstance(other, np.ndarray):
-        if like.data.dtype.kind == "f":
-            return Tensor(np.asarray(other, dtype=like.data.dtype))
-        if isinstance(other, (bool, np.bool_)) or (isinstance(other, numbers.Integral)):
-            return Tensor(np.asarray(other, dtype=like.data.dtype if like.data.dtype != bool_ else int64))
-        return Tensor(np.asarray(other, dtype=float32))
-    if isinstance(other, (list, tuple, np.ndarray)):
-        return Tensor(to_array(other))
-    raise TypeError(f"unsupported operand type {type(other).__name__}; expected a Tensor or a number")
+from .ops.elementwise import Cast, Clone
+from .ops.indexing import SetItem
+from .tensor_arithmetic import ArithmeticMethods
+from .tensor_reduction import ReductionMethods
+from .tensor_shape import ShapeMethods, index_arrays
 
 
-def _binary(fn, a, b, name):
-    try:
-        np.broadcast_shapes(a.data.shape, b.data.shape)
-    except ValueError:
-        raise ValueError(f"{name}: shapes {tuple(a.data.shape)} and {tuple(b.data.shape)} cannot be broadcast together") from None
-    if a.data.dtype != b.data.dtype:
-        dt = promote_types(a.data.dtype, b.data.dtype, a.data.ndim == 0, b.data.ndim == 0)
-        a = a if a.data.dtype == dt else a.to(dt)
-        b = b if b.data.dtype == dt else b.to(dt)
-    return fn.apply(a, b)
+def _constructor_array(args, dtype):
+    """torch.Tensor's constructor: ``Tensor(2, 3)`` is an uninitialized 2×3 float32 tensor,
+    ``Tensor([0, 0, 0])`` a float32 copy of the data; an ``np.ndarray`` keeps its dtype (and memory)."""
+    if not args:
+        return np.empty((0,), dtype=dtype or float32)
+    if all(isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_)) for a in args):
+        return np.empty(tuple(int(a) for a in args), dtype=dtype or float32)
+    if len(args) > 1:
+        raise TypeError(f"Tensor() takes one data argument or integer sizes, got {len(args)} arguments")
+    data = args[0]
+    if isinstance(data, (list, tuple)) or (isinstance(data, numbers.Number) and not isinstance(data, np.generic)):
+        if isinstance(data, numbers.Number):
+            raise TypeError(f"Tensor(): data must be a sequence (got {type(data).__name__}); "
+                            "use minitune.tensor(x) for a 0-d tensor")
+        return to_array(data, dtype or float32)
+    return to_array(data, dtype)
 
 
-class Tensor:
+class Tensor(ArithmeticMethods, ReductionMethods, ShapeMethods):
     """An n-dimensional array that can record the operations applied to it."""
 
     __array_priority__ = 1000  # numpy defers to Tensor's reflected operators
 
-    def __init__(self, data, dtype=None, requires_grad=False):
-        self.data = to_array(data, dtype)
+    def __init__(self, *data, dtype=None, requires_grad=False):
+        self.data = _constructor_array(data, dtype)
         self.grad = None
         self.grad_fn = None
         self.requires_grad = False
@@ -78,16 +79,20 @@ class Tensor:
         return self.data.dtype
 
     @property
+    def device(self):
+        return CPU
+
+    @property
+    def is_cuda(self):
+        return False
+
+    @property
     def ndim(self):
         return self.data.ndim
 
     @property
     def is_leaf(self):
         return self.grad_fn is None
-
-    @property
-    def T(self):
-        return self.permute(*reversed(range(self.ndim)))
 
     def size(self, dim=None):
         return self.shape if dim is None else self.shape[dim]
@@ -98,6 +103,10 @@ class Tensor:
     def numel(self):
         return int(self.data.size)
 
+    def element_size(self):
+        return self.data.itemsize
+
+    # ---- Python protocols: len, numbers, bool, index, format, numpy -----------------------------
     def __len__(self):
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -122,10 +131,27 @@ class Tensor:
     def __int__(self):
         return int(self.item())
 
+    def __index__(self):
+        """``class_names[pred]``: an integer tensor of one element is a list index, as in torch."""
+        if self.data.size != 1 or self.data.dtype.kind not in "iub":
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
     def __bool__(self):
+        if self.data.size == 0:
+            raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
         if self.data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with {self.data.size} values is ambiguous")
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous "
+                               f"({self.data.size} values; use .any() or .all())")
         return bool(self.data.reshape(()).item())
+
+    def __format__(self, spec):
+        """``f"{loss:.4f}"`` formats a 0-d tensor as its number; other tensors only with an empty spec."""
+        if self.ndim == 0:
+            return self.item().__format__(spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return repr(self)
 
     def __array__(self, dtype=None, copy=None):
         return self.data if dtype is None else self.data.astype(dtype)
@@ -151,29 +177,46 @@ class Tensor:
         """The same data, cut from the graph (shares memory, as in torch)."""
         return Tensor._wrap(self.data)
 
-    def backward(self, gradient=None, retain_graph=False):
-        """Accumulate dL/dleaf into every leaf's ``.grad``, with L = this tensor (or ⟨gradient, this⟩)."""
-        if not self.requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-        if gradient is None:
-            if self.data.size != 1:
-                raise RuntimeError(f"grad can be implicitly created only for scalar outputs; this tensor has "
-                                   f"shape {self.shape}, so pass gradient= of the same shape")
-            g = np.ones(self.data.shape, dtype=self.data.dtype)
-        else:
-            g = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.data.dtype)
-            if g.shape != self.data.shape:
-                raise ValueError(f"gradient has shape {g.shape}, expected the output's shape {self.shape}")
-        run_backward(self, g, retain_graph=retain_graph)
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate dL/dleaf into every leaf's ``.grad``, with L = this tensor (or ⟨gradient, this⟩).
 
-    # ---- conversion ---------------------------------------------------------------------------
-    def to(self, dtype):
+        ``inputs=[a, b]``: only ``a.grad`` and ``b.grad`` receive the gradient (leaves or not)."""
+        from .differentiation import check_create_graph, check_inputs, output_gradient
+        check_create_graph(create_graph)
+        g = output_gradient(self, gradient, "backward")
+        if inputs is not None:
+            inputs = check_inputs(inputs, "backward")
+        run_backward([self], [g], retain_graph=bool(retain_graph), inputs=inputs)
+
+    # ---- conversion and device ----------------------------------------------------------------
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
+        """``to(dtype)``, ``to(device)``, ``to(other_tensor)``, ``to(device=…, dtype=…, non_blocking=…)``.
+
+        Every device other than the CPU raises ``RuntimeError``; ``non_blocking`` is accepted and ignored."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype if dtype is None else dtype
+            elif isinstance(arg, str) and arg.partition(":")[0] in ("cpu", "cuda", "mps", "xpu", "meta"):
+                device = arg
+            elif dtype is None:
+                dtype = arg
+            else:
+                raise TypeError(f"to() received the dtype twice ({dtype!r} and {arg!r})")
+        check_device(device, "Tensor.to")
+        if dtype is None:
+            return self.clone() if copy else self
         dtype = check_dtype(dtype)
         if dtype == self.data.dtype:
-            return self
+            return self.clone() if copy else self
         if self.requires_grad and dtype.kind == "f":
             return Cast.apply(self, dtype)
         return Tensor._wrap(self.data.astype(dtype))
+
+    def cpu(self):
+        return self
+
+    def cuda(self, device=None):
+        check_device("cuda" if device is None else device, "Tensor.cuda")
 
     def float(self):
         return self.to(float32)
@@ -199,262 +242,41 @@ class Tensor:
     def contiguous(self):
         return self
 
-    # ---- arithmetic ---------------------------------------------------------------------------
-    def __add__(self, other):
-        return _binary(Add, self, _operand(other, self), "add")
+    # ---- in-place writes ----------------------------------------------------------------------
+    def _check_inplace(self):
+        """The one in-place guard, as torch's: a leaf that requires grad may be written only under no_grad."""
+        if self.requires_grad and self.is_leaf and is_grad_enabled():
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
 
-    def __radd__(self, other):
-        return _binary(Add, _operand(other, self), self, "add")
-
-    def __sub__(self, other):
-        return _binary(Sub, self, _operand(other, self), "sub")
-
-    def __rsub__(self, other):
-        return _binary(Sub, _operand(other, self), self, "sub")
-
-    def __mul__(self, other):
-        return _binary(Mul, self, _operand(other, self), "mul")
-
-    def __rmul__(self, other):
-        return _binary(Mul, _operand(other, self), self, "mul")
-
-    def __truediv__(self, other):
-        a, b = self, _operand(other, self)
-        if a.dtype.kind != "f" and b.dtype.kind != "f":
-            a = a.float()
-        return _binary(Div, a, b, "div")
-
-    def __rtruediv__(self, other):
-        a, b = _operand(other, self), self
-        if a.dtype.kind != "f" and b.dtype.kind != "f":
-            b = b.float()
-        return _binary(Div, a, b, "div")
-
-    def __pow__(self, other):
-        return _binary(Pow, self, _operand(other, self), "pow")
-
-    def __rpow__(self, other):
-        return _binary(Pow, _operand(other, self), self, "pow")
-
-    def __neg__(self):
-        return Neg.apply(self)
-
-    def __matmul__(self, other):
-        other = _operand(other, self)
-        if self.dtype != other.dtype:
-            raise TypeError(f"matmul: both arguments must have the same dtype, got {self.dtype} and {other.dtype}")
-        return MatMul.apply(self, other)
-
-    def __rmatmul__(self, other):
-        return _operand(other, self).__matmul__(self)
-
-    def pow(self, exponent):
-        return self ** exponent
-
-    def matmul(self, other):
-        return self @ other
-
-    def add(self, other):
-        return self + other
-
-    def sub(self, other):
-        return self - other
-
-    def mul(self, other):
-        return self * other
-
-    def div(self, other):
-        return self / other
-
-    def neg(self):
-        return -self
-
-    # ---- comparisons (no gradient) ------------------------------------------------------------
-    def _compare(self, other, op):
-        o = other.data if isinstance(other, Tensor) else other
-        return Tensor._wrap(op(self.data, o))
-
-    def __eq__(self, other):
-        return self._compare(other, np.equal)
-
-    def __ne__(self, other):
-        return self._compare(other, np.not_equal)
-
-    def __lt__(self, other):
-        return self._compare(other, np.less)
-
-    def __le__(self, other):
-        return self._compare(other, np.less_equal)
-
-    def __gt__(self, other):
-        return self._compare(other, np.greater)
-
-    def __ge__(self, other):
-        return self._compare(other, np.greater_equal)
-
-    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
-    __hash__ = object.__hash__
-
-    # ---- elementwise --------------------------------------------------------------------------
-    def exp(self):
-        return Exp.apply(self)
-
-    def log(self):
-        return Log.apply(self)
-
-    def sqrt(self):
-        return Sqrt.apply(self)
-
-    def abs(self):
-        return Abs.apply(self)
-
-    def relu(self):
-        return ReLU.apply(self)
-
-    def sigmoid(self):
-        return Sigmoid.apply(self)
-
-    def tanh(self):
-        return Tanh.apply(self)
-
-    def clamp(self, min=None, max=None):  # noqa: A002 - torch's argument names
-        if min is None and max is None:
-            raise ValueError("clamp: at least one of min and max must be given")
-        return Clamp.apply(self, min, max)
-
-    clip = clamp
-
-    def maximum(self, other):
-        return _binary(Maximum, self, _operand(other, self), "maximum")
-
-    # ---- reductions ---------------------------------------------------------------------------
-    def sum(self, dim=None, keepdim=False):
-        t = self if self.dtype.kind == "f" else self.to(int64)
-        return Sum.apply(t, dim, keepdim)
-
-    def mean(self, dim=None, keepdim=False):
-        if self.dtype.kind != "f":
-            raise TypeError(f"mean(): could not infer output dtype. Input dtype must be floating point, got {self.dtype}")
-        return Mean.apply(self, dim, keepdim)
-
-    def amax(self, dim=None, keepdim=False):
-        return Amax.apply(self, dim, keepdim)
-
-    def max(self, dim=None, keepdim=False):
-        """``max()`` → the largest value; ``max(dim)`` → (values, indices), as in torch."""
-        if dim is None:
-            return Amax.apply(self, None, False)
-        dim = normalize_dims(dim, self.ndim)[0]
-        idx = np.argmax(self.data, axis=dim)
-        return MaxResult(MaxDim.apply(self, dim, keepdim), Tensor._wrap(idx if not keepdim else np.expand_dims(idx, dim)))
-
-    def min(self, dim=None, keepdim=False):
-        if dim is None:
-            return -Amax.apply(-self, None, False)
-        dim = normalize_dims(dim, self.ndim)[0]
-        idx = np.argmin(self.data, axis=dim)
-        return MaxResult(MaxDim.apply(self, dim, keepdim, False), Tensor._wrap(idx if not keepdim else np.expand_dims(idx, dim)))
-
-    def argmax(self, dim=None, keepdim=False):
-        if dim is None:
-            return Tensor._wrap(np.asarray(np.argmax(self.data), dtype=np.int64))
-        return Tensor._wrap(np.argmax(self.data, axis=dim, keepdims=keepdim).astype(np.int64))
-
-    def argmin(self, dim=None, keepdim=False):
-        if dim is None:
-            return Tensor._wrap(np.asarray(np.argmin(self.data), dtype=np.int64))
-        return Tensor._wrap(np.argmin(self.data, axis=dim, keepdims=keepdim).astype(np.int64))
-
-    # ---- shape ------------------------------------------------------------------------------
-    @staticmethod
-    def _shape_args(shape):
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            return tuple(shape[0])
-        return tuple(int(s) for s in shape)
-
-    def reshape(self, *shape):
-        return Reshape.apply(self, self._shape_args(shape))
-
-    def view(self, *shape):
-        return self.reshape(*shape)
-
-    def flatten(self, start_dim=0, end_dim=-1):
-        if self.ndim == 0:
-            return self.reshape(1)
-        s, e = start_dim % self.ndim, end_dim % self.ndim
-        if s > e:
-            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-        shape = self.shape[:s] + (int(np.prod(self.shape[s:e + 1])),) + self.shape[e + 1:]
-        return self.reshape(shape)
-
-    def permute(self, *dims):
-        dims = self._shape_args(dims)
-        if sorted(d % max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
-            raise ValueError(f"permute: dims {dims} are not a permutation of the {self.ndim} axes of shape {self.shape}")
-        return Permute.apply(self, tuple(d % self.ndim for d in dims))
-
-    def transpose(self, dim0, dim1):
-        dims = list(range(self.ndim))
-        dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
-        return Permute.apply(self, tuple(dims))
-
-    def t(self):
-        if self.ndim > 2:
-            raise ValueError(f"t() expects a tensor with <= 2 dimensions, but got shape {self.shape}")
-        return self.T
-
-    def unsqueeze(self, dim):
-        dim = dim if dim >= 0 else dim + self.ndim + 1
-        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
-
-    def squeeze(self, dim=None):
-        if dim is None:
-            return self.reshape(tuple(n for n in self.shape if n != 1))
-        dims = normalize_dims(dim, self.ndim)
-        return self.reshape(tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1)))
-
-    def expand(self, *shape):
-        shape = self._shape_args(shape)
-        lead = len(shape) - self.ndim
-        target = tuple(self.shape[i - lead] if (s == -1 and i >= lead) else s for i, s in enumerate(shape))
-        try:
-            np.broadcast_shapes(self.shape, target)
-        except ValueError:
-            raise ValueError(f"expand: shape {self.shape} cannot be expanded to {shape}") from None
-        return Expand.apply(self, target)
-
-    def expand_as(self, other):
-        return self.expand(other.shape)
-
-    # ---- indexing ---------------------------------------------------------------------------
-    def __getitem__(self, idx):
-        return GetItem.apply(self, _index(idx))
+    def _write(self, idx, value):
+        """``self[idx] = value``.  Recorded in the graph when a gradient must flow through it (this
+        tensor is a non-leaf that requires grad, or ``value`` requires grad): the write then makes
+        a new array and moves this tensor's ``grad_fn`` to a ``SetItem`` node, as torch's
+        ``CopySlices``; otherwise it writes into ``data`` in place (views see the change)."""
+        self._check_inplace()
+        value_grad = isinstance(value, Tensor) and value.requires_grad
+        if is_grad_enabled() and (self.requires_grad or value_grad):
+            if isinstance(value, Tensor) and value.dtype != self.dtype:
+                value = value.to(self.dtype)
+            out = SetItem.apply(self, idx, value)
+            self.data, self.grad_fn, self.requires_grad = out.data, out.grad_fn, True
+        else:
+            self.data[idx] = value.data if isinstance(value, Tensor) else value
+        return self
 
     def __setitem__(self, idx, value):
-        if self.requires_grad and is_grad_enabled():
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-        self.data[_index(idx)] = value.data if isinstance(value, Tensor) else value
-
-    # ---- in-place on data (used by init and optimizers, under no_grad) ----------------------------
-    def _check_inplace(self):
-        if self.requires_grad and is_grad_enabled() and self.is_leaf:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        self._write(index_arrays(idx), value)
 
     def zero_(self):
-        self._check_inplace()
-        self.data[...] = 0
-        return self
+        return self._write(Ellipsis, 0)
 
     def fill_(self, value):
-        self._check_inplace()
-        self.data[...] = value
-        return self
+        return self._write(Ellipsis, value)
 
     def copy_(self, src):
-        self._check_inplace()
-        src = src.data if isinstance(src, Tensor) else np.asarray(src)
-        self.data[...] = np.broadcast_to(src, self.data.shape)
-        return self
+        if not isinstance(src, Tensor):
+            src = np.broadcast_to(np.asarray(src), self.data.shape)
+        return self._write(Ellipsis, src)
 
     def __repr__(self):
         d = self.data
@@ -469,29 +291,3 @@ class Tensor:
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
-
-
-class MaxResult(tuple):
-    """(values, indices) of ``max(dim)``, like torch's named tuple."""
-
-    def __new__(cls, values, indices):
-        return super().__new__(cls, (values, indices))
-
-    @property
-    def values(self):
-        return self[0]
-
-    @property
-    def indices(self):
-        return self[1]
-
-
-def _index(idx):
-    """Turn Tensors inside an index into arrays."""
-    if isinstance(idx, Tensor):
-        return idx.data
-    if isinstance(idx, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in idx)
-    if isinstance(idx, list):
-        return np.asarray(idx)
-    return idx

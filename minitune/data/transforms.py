@@ -258,14 +258,19 @@ class RandomHorizontalFlip:
         return f"RandomHorizontalFlip(p={self.p})"
 
 
-def to_tensor(pic):
-    """PIL image or HWC ndarray → CHW float32 Tensor; uint8 is scaled: ``x / 255`` ∈ [0, 1].
+_PIL_DTYPES = {"I": np.int32, "I;16": np.int16, "F": np.float32}  # torchvision's mode_to_nptype; others uint8
 
-    As torchvision: mode "1" gives 0/1; other integer data (modes "I", "I;16") and float
-    arrays are not scaled.  An HW array or an "L" image gives one channel.
+
+def to_tensor(pic):
+    """PIL image or HWC ndarray → CHW Tensor; uint8 becomes float32 scaled to [0, 1]: ``x / 255``.
+
+    As torchvision: only uint8 is converted; other dtypes are kept as they are, unscaled —
+    a float64 array stays float64, int32/int16 arrays and PIL modes "I" (int32), "I;16" (int16)
+    and "F" (float32) keep their integer or float type.  Mode "1" gives 0/1 (as uint8 0/255 → /255).
+    An HW array or an "L" image gives one channel.
     """
     if isinstance(pic, Image.Image):
-        arr = np.array(pic, dtype=np.uint8 if pic.mode == "1" else None)
+        arr = np.array(pic, dtype=_PIL_DTYPES.get(pic.mode, np.uint8))
         if pic.mode == "1":
             arr = arr * np.uint8(255)
     elif isinstance(pic, np.ndarray):
@@ -279,11 +284,11 @@ def to_tensor(pic):
     chw = np.ascontiguousarray(arr.transpose(2, 0, 1))
     if chw.dtype == np.uint8:
         return Tensor(chw.astype(np.float32) / np.float32(255.0))
-    return Tensor(chw.astype(np.float32, copy=False))
+    return Tensor(chw)
 
 
 class ToTensor:
-    """HWC uint8 (PIL or ndarray) → CHW float32 in [0, 1]; see ``to_tensor``."""
+    """HWC uint8 (PIL or ndarray) → CHW float32 in [0, 1]; other dtypes are kept; see ``to_tensor``."""
 
     def __call__(self, pic):
         return to_tensor(pic)

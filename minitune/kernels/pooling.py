@@ -1,52 +1,80 @@
-r"""2-D pooling kernels, NCHW: max, average, adaptive average — forward and backward.
+r"""2-D pooling kernels, NCHW: max, average, adaptive average, adaptive max — forward and backward.
 
-max_pool2d (window k, stride s, padding p; padded cells are −∞, as in torch):
+Window of output cell (oh, ow), for kernel k, stride s, padding p, dilation d (per axis):
+rows h = oh·s_h − p_h + i·d_h for i < k_h, columns likewise; cells outside the input are padding.
 
-    y[n, c, oh, ow] = max_{i<kh, j<kw} x_pad[n, c, oh·s_h + i, ow·s_w + j]
-    idx[n, c, oh, ow] = h·W + w of that maximum in the *unpadded* plane (torch's ``indices``)
+max_pool2d (padding is −∞, as in torch):
 
-    backward: grad_x[n, c].flat[idx] += g[n, c, oh, ow]   (only the argmax gets the gradient)
+    y[n, c, oh, ow]   = max over the window of x[n, c, h, w]
+    idx[n, c, oh, ow] = h·W + w of that maximum in the unpadded plane (torch's ``indices``)
+    backward: grad_x[n, c].flat[idx] += g[n, c, oh, ow]   (only the arg-max gets the gradient)
 
-Ties go to the first maximum in row-major window order (strict ``>``, as torch's CPU
-kernel); a NaN wins, as in torch (``v > best or isnan(v)``).  torch requires p ≤ k/2 (else a window could lie entirely
-in the padding); so do we.
+Ties go to the first maximum in row-major window order (strict ``>``, as torch's CPU kernel);
+a NaN wins and a later NaN moves the index (``v > best or isnan(v)``, torch's rule).  The index
+starts at the window's first cell inside the input, so a window of −∞ points there.
 
-avg_pool2d (torch defaults count_include_pad=True, ceil_mode=False: the divisor is kh·kw
-even where the window overlaps the zero padding):
+avg_pool2d (padding is 0):
 
-    y[n, c, oh, ow] = (1 / (kh·kw)) Σ_{i,j} x_pad[n, c, oh·s_h + i, ow·s_w + j]
-    backward: every cell of the window receives g / (kh·kw)
+    y[n, c, oh, ow] = (1 / D) Σ over the window's cells inside the input of x[n, c, h, w]
+    D = divisor_override if given, else the window's size clipped to the padded input
+        (count_include_pad=True, torch's default: k_h·k_w except where ceil_mode runs past the
+        padding) or the number of its cells inside the input (count_include_pad=False)
+    backward: every cell of the window inside the input receives g / D
 
-adaptive_avg_pool2d to (out_h, out_w): bin i of the H axis covers rows
-[⌊i·H/out_h⌋, ⌈(i+1)·H/out_h⌉) (bins may overlap when H is not a multiple), and y is the
-mean over the bin; backward spreads g / |bin| over the bin.  Output (1, 1) is a plain mean.
+adaptive_avg_pool2d / adaptive_max_pool2d to (out_h, out_w): bin i of the H axis covers rows
+[⌊i·H/out_h⌋, ⌈(i+1)·H/out_h⌉) (bins overlap when H is not a multiple); y is the mean (or the
+max, with its index as max pooling's) over the bin; the average's backward spreads g / |bin|
+over the bin, the max's is max pooling's scatter-add.
 
-Output size (max and avg): Ho = ⌊(H + 2p_h − kh) / s_h⌋ + 1.
+Output size (torch's ``pooling_output_shape``), per axis:
 
-Performance contract: max pooling's outer ``prange`` is over the N·C planes (each plane
-writes its own output and, in backward, its own gradient plane: no races; serial unless
-``MINITUNE_NUMBA_PARALLEL=1``); the inner window loop has a single comparison when the
-input has no NaN.  Average and adaptive pooling are plain loops (cheap next to convolutions).
+    Ho = ⌊(H + 2p − d·(k − 1) − 1 + (s − 1 if ceil_mode)) / s⌋ + 1,
+    minus 1 if ceil_mode and the last window would start in the right padding ((Ho − 1)·s ≥ H + p).
+
+Layout: every kernel reads (N, C, H, W) C-contiguous arrays (``_c_array`` copies read-only,
+broadcast or strided inputs first) and allocates its outputs with numpy.
+
+Read the numpy twins (``*_reference``) first: short and obviously right.  The public kernels
+(``max_pool2d_forward`` …) are functions that call the numba kernel, or the twin when
+``MINITUNE_NO_JIT=1``.  Performance contract of the numba kernels: the outer ``prange`` is over
+the N·C planes, and each plane writes only its own output and, in backward, its own gradient
+plane (no races; serial unless ``MINITUNE_NUMBA_PARALLEL=1``); max pooling's inner window loop
+does a single comparison when the input has no NaN.  Adaptive pooling loops over its out_h·out_w
+bins with numpy (cheap next to convolutions; (1, 1) is one ``mean``).
 """
 
 import numpy as np
 
-from .jit import njit, pick, prange
+from .jit import NO_JIT, njit, prange
 
 
-def pool2d_output_size(H, W, kernel, stride, padding, name="pool2d"):
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    if kh < 1 or kw < 1 or sh < 1 or sw < 1 or ph < 0 or pw < 0:
-        raise ValueError(f"{name}: kernel_size and stride must be positive and padding non-negative, got "
-                         f"kernel {kernel}, stride {stride}, padding {padding}")
+def _c_array(x):
+    """``x`` as a writable C-contiguous array (numba's kernels take no read-only or broadcast views)."""
+    if x.flags.c_contiguous and x.flags.writeable:
+        return x
+    return np.array(x, order="C", copy=True)
+
+
+def _axis_size(n, k, s, p, d, ceil_mode):
+    out = (n + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= n + p:
+        out -= 1
+    return out
+
+
+def pool2d_output_size(H, W, kernel, stride, padding, name="pool2d", dilation=(1, 1), ceil_mode=False):
+    """(Ho, Wo) of a pooling window (the module docstring's formula); ValueError when it cannot fit."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    if min(kh, kw, sh, sw, dh, dw) < 1 or ph < 0 or pw < 0:
+        raise ValueError(f"{name}: kernel_size, stride and dilation must be positive and padding non-negative, got "
+                         f"kernel {kernel}, stride {stride}, padding {padding}, dilation {dilation}")
     if ph > kh // 2 or pw > kw // 2:
         raise ValueError(f"{name}: pad should be at most half of effective kernel size, got padding {padding} "
                          f"for kernel {kernel}")
-    Ho = (H + 2 * ph - kh) // sh + 1
-    Wo = (W + 2 * pw - kw) // sw + 1
+    Ho, Wo = _axis_size(H, kh, sh, ph, dh, ceil_mode), _axis_size(W, kw, sw, pw, dw, ceil_mode)
     if Ho < 1 or Wo < 1:
-        raise ValueError(f"{name}: kernel {kh}x{kw} is larger than the padded input {H + 2 * ph}x{W + 2 * pw} "
-                         f"(input {H}x{W}, padding {padding})")
+        raise ValueError(f"{name}: kernel {kh}x{kw} (dilation {dilation}) is larger than the padded input "
+                         f"{H + 2 * ph}x{W + 2 * pw} (input {H}x{W}, padding {padding})")
     return Ho, Wo
 
 
@@ -55,61 +83,87 @@ def adaptive_bins(size, out):
     return [((i * size) // out, -((-(i + 1) * size) // out)) for i in range(out)]
 
 
+def _avg_divisors(H, W, Ho, Wo, kernel, stride, padding, count_include_pad, divisor_override):
+    """D[oh, ow] of avg pooling (the module docstring's rule), shared by the twin and the fast path."""
+    if divisor_override:
+        return np.full((Ho, Wo), float(divisor_override))
+    sizes = []
+    for n, out, k, s, p in ((H, Ho, kernel[0], stride[0], padding[0]), (W, Wo, kernel[1], stride[1], padding[1])):
+        start = np.arange(out) * s - p
+        if count_include_pad:
+            sizes.append(np.minimum(start + k, n + p) - start)
+        else:
+            sizes.append(np.minimum(start + k, n) - np.maximum(start, 0))
+    return np.outer(sizes[0], sizes[1]).astype(np.float64)
+
+
 # ---------------------------------------------------------------- numpy twins (slow, obviously right)
 
-def max_pool2d_forward_reference(x, kernel, stride, padding):
-    """numpy twin: pad with −∞, take each window, argmax (first maximum) → flat index.
+def max_pool2d_forward_reference(x, kernel, stride, padding, dilation=(1, 1), ceil_mode=False):
+    """numpy twin: pad with −∞, gather each (dilated) window, argmax (first maximum) → flat index.
 
     With NaNs in a window np.argmax picks the first NaN where torch picks the last one.
     """
     N, C, H, W = x.shape
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    Ho, Wo = pool2d_output_size(H, W, kernel, stride, padding, "max_pool2d")
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    Ho, Wo = pool2d_output_size(H, W, kernel, stride, padding, "max_pool2d", dilation, ceil_mode)
+    # enough padding on the bottom/right for windows that ceil_mode lets run past the input
+    bottom = max((Ho - 1) * sh + (kh - 1) * dh + 1 - H - ph, ph)
+    right = max((Wo - 1) * sw + (kw - 1) * dw + 1 - W - pw, pw)
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, bottom), (pw, right)), constant_values=-np.inf)
     y = np.empty((N, C, Ho, Wo), dtype=x.dtype)
     idx = np.empty((N, C, Ho, Wo), dtype=np.int64)
     for oh in range(Ho):
         for ow in range(Wo):
-            win = xp[:, :, oh * sh: oh * sh + kh, ow * sw: ow * sw + kw].reshape(N, C, kh * kw)
+            rows = oh * sh + dh * np.arange(kh)
+            cols = ow * sw + dw * np.arange(kw)
+            win = xp[:, :, rows[:, None], cols[None, :]].reshape(N, C, kh * kw)
             k = np.argmax(win, axis=2)
             y[:, :, oh, ow] = np.take_along_axis(win, k[:, :, None], axis=2)[:, :, 0]
-            idx[:, :, oh, ow] = (oh * sh + k // kw - ph) * W + (ow * sw + k % kw - pw)
+            idx[:, :, oh, ow] = (rows[k // kw] - ph) * W + (cols[k % kw] - pw)
     return y, idx
 
 
 def max_pool2d_backward_reference(grad_out, idx, input_shape):
-    """numpy twin: scatter-add g at the saved argmax positions."""
+    """numpy twin: scatter-add g at the saved arg-max positions of each (n, c) plane."""
     N, C, H, W = input_shape
     gx = np.zeros((N * C, H * W), dtype=grad_out.dtype)
-    rows = np.repeat(np.arange(N * C), idx[0, 0].size)
-    np.add.at(gx, (rows, idx.reshape(-1)), grad_out.reshape(-1))
+    planes = np.repeat(np.arange(N * C), idx[0, 0].size)  # the plane of each output cell, in order
+    np.add.at(gx, (planes, idx.reshape(-1)), grad_out.reshape(-1))
     return gx.reshape(input_shape)
 
 
-def avg_pool2d_forward_reference(x, kernel, stride, padding):
+def avg_pool2d_forward_reference(x, kernel, stride, padding, ceil_mode=False, count_include_pad=True,
+                                 divisor_override=None):
+    """numpy twin: zero-pad, sum each window, divide by D (``_avg_divisors``)."""
     N, C, H, W = x.shape
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    Ho, Wo = pool2d_output_size(H, W, kernel, stride, padding, "avg_pool2d")
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    Ho, Wo = pool2d_output_size(H, W, kernel, stride, padding, "avg_pool2d", ceil_mode=ceil_mode)
+    D = _avg_divisors(H, W, Ho, Wo, kernel, stride, padding, count_include_pad, divisor_override)
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph + kh), (pw, pw + kw)))
     y = np.empty((N, C, Ho, Wo), dtype=x.dtype)
     for oh in range(Ho):
         for ow in range(Wo):
-            y[:, :, oh, ow] = xp[:, :, oh * sh: oh * sh + kh, ow * sw: ow * sw + kw].sum(axis=(2, 3)) / (kh * kw)
+            y[:, :, oh, ow] = xp[:, :, oh * sh: oh * sh + kh, ow * sw: ow * sw + kw].sum(axis=(2, 3)) / D[oh, ow]
     return y
 
 
-def avg_pool2d_backward_reference(grad_out, input_shape, kernel, stride, padding):
+def avg_pool2d_backward_reference(grad_out, input_shape, kernel, stride, padding, ceil_mode=False,
+                                  count_include_pad=True, divisor_override=None):
+    """numpy twin: add g / D to every cell of each window, then drop the padding."""
     N, C, H, W = input_shape
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     _, _, Ho, Wo = grad_out.shape
-    gxp = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=grad_out.dtype)
+    D = _avg_divisors(H, W, Ho, Wo, kernel, stride, padding, count_include_pad, divisor_override)
+    gxp = np.zeros((N, C, H + 2 * ph + kh, W + 2 * pw + kw), dtype=grad_out.dtype)
     for oh in range(Ho):
         for ow in range(Wo):
-            gxp[:, :, oh * sh: oh * sh + kh, ow * sw: ow * sw + kw] += grad_out[:, :, oh, ow, None, None] / (kh * kw)
+            gxp[:, :, oh * sh: oh * sh + kh, ow * sw: ow * sw + kw] += grad_out[:, :, oh, ow, None, None] / D[oh, ow]
     return gxp[:, :, ph: ph + H, pw: pw + W].copy()
 
 
 def adaptive_avg_pool2d_forward_reference(x, output_size):
+    """numpy twin: the mean over each adaptive bin."""
     N, C, H, W = x.shape
     oh_, ow_ = output_size
     y = np.empty((N, C, oh_, ow_), dtype=x.dtype)
@@ -120,6 +174,7 @@ def adaptive_avg_pool2d_forward_reference(x, output_size):
 
 
 def adaptive_avg_pool2d_backward_reference(grad_out, input_shape):
+    """numpy twin: g / |bin| added to every cell of each bin."""
     N, C, H, W = input_shape
     _, _, oh_, ow_ = grad_out.shape
     gx = np.zeros(input_shape, dtype=grad_out.dtype)
@@ -129,13 +184,34 @@ def adaptive_avg_pool2d_backward_reference(grad_out, input_shape):
     return gx
 
 
+def adaptive_max_pool2d_forward_reference(x, output_size):
+    """numpy twin: the max over each adaptive bin and its flat index h·W + w (torch's NaN rule:
+    the last NaN of a bin wins, so the bin is scanned for NaNs first)."""
+    N, C, H, W = x.shape
+    oh_, ow_ = output_size
+    y = np.empty((N, C, oh_, ow_), dtype=x.dtype)
+    idx = np.empty((N, C, oh_, ow_), dtype=np.int64)
+    for i, (h0, h1) in enumerate(adaptive_bins(H, oh_)):
+        for j, (w0, w1) in enumerate(adaptive_bins(W, ow_)):
+            win = x[:, :, h0:h1, w0:w1].reshape(N, C, -1)
+            nan = np.isnan(win)
+            last_nan = win.shape[2] - 1 - np.argmax(nan[:, :, ::-1], axis=2)
+            k = np.where(nan.any(axis=2), last_nan, np.argmax(win, axis=2))
+            y[:, :, i, j] = np.take_along_axis(win, k[:, :, None], axis=2)[:, :, 0]
+            idx[:, :, i, j] = (h0 + k // (w1 - w0)) * W + (w0 + k % (w1 - w0))
+    return y, idx
+
+
 # ---------------------------------------------------------------- numba kernels
 
 @njit(parallel=True)
-def _max_pool2d_forward_numba(x, y, idx, kh, kw, sh, sw, ph, pw, nan_aware=False):
-    """Called without ``nan_aware`` (the input has no NaN, checked by the caller), numba
-    compiles the default False as a constant and drops the NaN test from the inner loop,
-    which halves the time; ``nan_aware=True`` follows torch's rule exactly."""
+def _max_pool2d_forward_numba(x, y, idx, kh, kw, sh, sw, ph, pw, dh, dw, nan_aware=False, dilated=False):
+    """Max and arg-max of each window; one plane per ``prange`` iteration.
+
+    Called without ``nan_aware`` (the input has no NaN, checked by the caller), numba compiles
+    the default False as a constant and drops the NaN test from the inner loop, which halves the
+    time; ``nan_aware=True`` follows torch's rule exactly.  Likewise without ``dilated`` the window
+    loops step by the constant 1 (ResNet's pool), and by dh, dw only when ``dilated=True``."""
     N, C, H, W = x.shape
     Ho, Wo = y.shape[2], y.shape[3]
     # flat views with unsigned indices: no negative-index wrap-around tests (see im2col.py); 15 → 11 ms
@@ -147,14 +223,16 @@ def _max_pool2d_forward_numba(x, y, idx, kh, kw, sh, sw, ph, pw, nan_aware=False
         plane = np.uint64(nc * H * W)
         for oh in range(Ho):
             h0 = oh * sh - ph
-            hs, he = max(h0, 0), min(h0 + kh, H)
+            hs = h0 + ((-h0 + dh - 1) // dh) * dh if h0 < 0 else h0  # first window row inside the input
+            he = min(h0 + (kh - 1) * dh + 1, H)
             for ow in range(Wo):
                 w0 = ow * sw - pw
-                ws, we = max(w0, 0), min(w0 + kw, W)
+                ws = w0 + ((-w0 + dw - 1) // dw) * dw if w0 < 0 else w0
+                we = min(w0 + (kw - 1) * dw + 1, W)
                 best = -np.inf
                 arg = hs * W + ws  # torch starts from the first valid cell
-                for h in range(hs, he):
-                    for w in range(ws, we):
+                for h in range(hs, he, dh if dilated else 1):
+                    for w in range(ws, we, dw if dilated else 1):
                         v = xf[plane + np.uint64(h * W + w)]
                         if v > best or (nan_aware and v != v):
                             best = v
@@ -166,6 +244,7 @@ def _max_pool2d_forward_numba(x, y, idx, kh, kw, sh, sw, ph, pw, nan_aware=False
 
 @njit(parallel=True)
 def _max_pool2d_backward_numba(grad_out, idx, gx):
+    """gx[n, c, idx] += g: each plane scatters into its own gradient plane (N, C, H·W)."""
     N, C, Ho, Wo = grad_out.shape
     for nc in prange(N * C):
         n = nc // C
@@ -175,82 +254,128 @@ def _max_pool2d_backward_numba(grad_out, idx, gx):
                 gx[n, c, idx[n, c, oh, ow]] += grad_out[n, c, oh, ow]
 
 
-@njit()
-def _avg_pool2d_numba(x, g, kh, kw, sh, sw, ph, pw, forward):
-    """forward: g ← window sums / (kh·kw) of x; backward (forward=False): x += g / (kh·kw) scattered."""
+@njit(parallel=True)
+def _avg_pool2d_forward_numba(x, y, inv_divisor, kh, kw, sh, sw, ph, pw):
+    """y = (window sum of the cells inside the input) · (1/D); one plane per ``prange`` iteration."""
     N, C, H, W = x.shape
-    _, _, Ho, Wo = g.shape
-    inv = 1.0 / (kh * kw)
-    for n in range(N):
-        for c in range(C):
-            for oh in range(Ho):
-                hs, he = max(oh * sh - ph, 0), min(oh * sh - ph + kh, H)
-                for ow in range(Wo):
-                    ws, we = max(ow * sw - pw, 0), min(ow * sw - pw + kw, W)
-                    if forward:
-                        s = 0.0
-                        for h in range(hs, he):
-                            for w in range(ws, we):
-                                s += x[n, c, h, w]
-                        g[n, c, oh, ow] = s * inv
-                    else:
-                        gv = g[n, c, oh, ow] * inv
-                        for h in range(hs, he):
-                            for w in range(ws, we):
-                                x[n, c, h, w] += gv
+    _, _, Ho, Wo = y.shape
+    for nc in prange(N * C):
+        n = nc // C
+        c = nc % C
+        for oh in range(Ho):
+            hs, he = max(oh * sh - ph, 0), min(oh * sh - ph + kh, H)
+            for ow in range(Wo):
+                ws, we = max(ow * sw - pw, 0), min(ow * sw - pw + kw, W)
+                s = 0.0
+                for h in range(hs, he):
+                    for w in range(ws, we):
+                        s += x[n, c, h, w]
+                y[n, c, oh, ow] = s * inv_divisor[oh, ow]
 
 
-def _max_pool2d_forward_fast(x, kernel, stride, padding):
+@njit(parallel=True)
+def _avg_pool2d_backward_numba(grad_out, gx, inv_divisor, kh, kw, sh, sw, ph, pw):
+    """gx[window cells inside the input] += g · (1/D); each plane writes its own gradient plane."""
+    N, C, H, W = gx.shape
+    _, _, Ho, Wo = grad_out.shape
+    for nc in prange(N * C):
+        n = nc // C
+        c = nc % C
+        for oh in range(Ho):
+            hs, he = max(oh * sh - ph, 0), min(oh * sh - ph + kh, H)
+            for ow in range(Wo):
+                ws, we = max(ow * sw - pw, 0), min(ow * sw - pw + kw, W)
+                gv = grad_out[n, c, oh, ow] * inv_divisor[oh, ow]
+                for h in range(hs, he):
+                    for w in range(ws, we):
+                        gx[n, c, h, w] += gv
+
+
+# ---------------------------------------------------------------- the public kernels
+
+def max_pool2d_forward(x, kernel, stride, padding, dilation=(1, 1), ceil_mode=False):
+    """(y, idx) of max pooling: y = max over each window, idx = h·W + w of its arg-max.
+
+    x (N, C, H, W) float; kernel, stride, padding, dilation are (h, w) pairs.  Returns y
+    (N, C, Ho, Wo) of x's dtype and idx (N, C, Ho, Wo) int64.  Fast: the numba kernel (the NaN
+    test compiled out when x has no NaN); the numpy twin with ``MINITUNE_NO_JIT=1``.
+    """
+    if NO_JIT:
+        return max_pool2d_forward_reference(x, kernel, stride, padding, dilation, ceil_mode)
     N, C, H, W = x.shape
-    Ho, Wo = pool2d_output_size(H, W, kernel, stride, padding, "max_pool2d")
+    Ho, Wo = pool2d_output_size(H, W, kernel, stride, padding, "max_pool2d", dilation, ceil_mode)
     # outputs allocated by numpy (huge pages; see im2col.py), filled by numba
     y = np.empty((N, C, Ho, Wo), dtype=x.dtype)
     idx = np.empty((N, C, Ho, Wo), dtype=np.int64)
-    args = (np.ascontiguousarray(x), y, idx, *kernel, *stride, *padding)
+    args = (_c_array(x), y, idx, *kernel, *stride, *padding, *dilation)
+    flags = {}
     if np.isnan(x.max()):  # one cheap reduction; a NaN anywhere propagates through max
-        _max_pool2d_forward_numba(*args, True)
-    else:
-        _max_pool2d_forward_numba(*args)
+        flags["nan_aware"] = True
+    if tuple(dilation) != (1, 1):
+        flags["dilated"] = True
+    _max_pool2d_forward_numba(*args, **flags)
     return y, idx
 
 
-def _max_pool2d_backward_fast(grad_out, idx, input_shape):
+def max_pool2d_backward(grad_out, idx, input_shape):
+    """grad_x (``input_shape``) with grad_x[n, c].flat[idx] += grad_out (repeats accumulate).
+
+    Also the backward of ``adaptive_max_pool2d``.  Fast: the numba scatter; twin: ``np.add.at``."""
+    if NO_JIT:
+        return max_pool2d_backward_reference(grad_out, idx, input_shape)
     N, C, H, W = input_shape
     gx = np.zeros((N, C, H * W), dtype=grad_out.dtype)
-    _max_pool2d_backward_numba(np.ascontiguousarray(grad_out), idx, gx)
+    _max_pool2d_backward_numba(_c_array(grad_out), _c_array(idx), gx)
     return gx.reshape(input_shape)
 
 
-def _avg_pool2d_forward_fast(x, kernel, stride, padding):
+def avg_pool2d_forward(x, kernel, stride, padding, ceil_mode=False, count_include_pad=True, divisor_override=None):
+    """y = (1/D) · Σ over each window's cells inside the input, D as the module docstring says.
+
+    x (N, C, H, W) float; returns y (N, C, Ho, Wo) of x's dtype.  Fast: the numba kernel with the
+    reciprocal divisors precomputed per output cell; the numpy twin with ``MINITUNE_NO_JIT=1``."""
+    if NO_JIT:
+        return avg_pool2d_forward_reference(x, kernel, stride, padding, ceil_mode, count_include_pad,
+                                            divisor_override)
     N, C, H, W = x.shape
-    Ho, Wo = pool2d_output_size(H, W, kernel, stride, padding, "avg_pool2d")
+    Ho, Wo = pool2d_output_size(H, W, kernel, stride, padding, "avg_pool2d", ceil_mode=ceil_mode)
+    inv = 1.0 / _avg_divisors(H, W, Ho, Wo, kernel, stride, padding, count_include_pad, divisor_override)
     y = np.empty((N, C, Ho, Wo), dtype=x.dtype)
-    _avg_pool2d_numba(np.ascontiguousarray(x), y, *kernel, *stride, *padding, True)
+    _avg_pool2d_forward_numba(_c_array(x), y, inv, *kernel, *stride, *padding)
     return y
 
 
-def _avg_pool2d_backward_fast(grad_out, input_shape, kernel, stride, padding):
+def avg_pool2d_backward(grad_out, input_shape, kernel, stride, padding, ceil_mode=False, count_include_pad=True,
+                        divisor_override=None):
+    """grad_x (``input_shape``): every window cell inside the input receives g / D."""
+    if NO_JIT:
+        return avg_pool2d_backward_reference(grad_out, input_shape, kernel, stride, padding, ceil_mode,
+                                             count_include_pad, divisor_override)
+    N, C, H, W = input_shape
+    Ho, Wo = grad_out.shape[2:]
+    inv = 1.0 / _avg_divisors(H, W, Ho, Wo, kernel, stride, padding, count_include_pad, divisor_override)
     gx = np.zeros(input_shape, dtype=grad_out.dtype)
-    _avg_pool2d_numba(gx, np.ascontiguousarray(grad_out), *kernel, *stride, *padding, False)
+    _avg_pool2d_backward_numba(_c_array(grad_out), gx, inv, *kernel, *stride, *padding)
     return gx
 
 
-def _adaptive_avg_pool2d_forward_fast(x, output_size):
-    if tuple(output_size) == (1, 1):  # global average pooling, ResNet's head
+def adaptive_avg_pool2d_forward(x, output_size):
+    """y[n, c, i, j] = mean of x over bin (i, j) (``adaptive_bins``); (1, 1) is one global ``mean``."""
+    if not NO_JIT and tuple(output_size) == (1, 1):  # global average pooling, ResNet's head
         return x.mean(axis=(2, 3), keepdims=True, dtype=x.dtype)
     return adaptive_avg_pool2d_forward_reference(x, output_size)  # loops over out_h·out_w bins only
 
 
-def _adaptive_avg_pool2d_backward_fast(grad_out, input_shape):
+def adaptive_avg_pool2d_backward(grad_out, input_shape):
+    """grad_x: g[i, j] / |bin| added over each bin (i, j); for (1, 1) one broadcast."""
     N, C, H, W = input_shape
-    if grad_out.shape[2:] == (1, 1):
+    if not NO_JIT and grad_out.shape[2:] == (1, 1):
         return np.broadcast_to(grad_out / (H * W), input_shape).copy()
     return adaptive_avg_pool2d_backward_reference(grad_out, input_shape)
 
 
-max_pool2d_forward = pick(_max_pool2d_forward_fast, max_pool2d_forward_reference)
-max_pool2d_backward = pick(_max_pool2d_backward_fast, max_pool2d_backward_reference)
-avg_pool2d_forward = pick(_avg_pool2d_forward_fast, avg_pool2d_forward_reference)
-avg_pool2d_backward = pick(_avg_pool2d_backward_fast, avg_pool2d_backward_reference)
-adaptive_avg_pool2d_forward = pick(_adaptive_avg_pool2d_forward_fast, adaptive_avg_pool2d_forward_reference)
-adaptive_avg_pool2d_backward = pick(_adaptive_avg_pool2d_backward_fast, adaptive_avg_pool2d_backward_reference)
+def adaptive_max_pool2d_forward(x, output_size):
+    """(y, idx): the max over each adaptive bin and its flat index h·W + w (backward: ``max_pool2d_backward``).
+
+    One implementation, the twin: it loops over the out_h·out_w bins only."""
+    return adaptive_max_pool2d_forward_reference(x, output_size)

@@ -16,6 +16,8 @@ at 0, so every residual branch starts as the identity.
 ``width`` (not in torchvision) replaces the 64 base channels, for small test models with
 the same topology and key names: ``resnet18(width=8)``.
 """
+import warnings
+
 from .. import nn
 
 
@@ -139,15 +141,38 @@ def _resnet(arch, layers, weights, num_classes, zero_init_residual, width):
     return model
 
 
-def resnet18(*, weights=None, progress=True, num_classes=1000, zero_init_residual=False, width=64):
+def _legacy_pretrained(pretrained, weights, arch):
+    """torchvision's ``pretrained=`` (deprecated since torchvision 0.13): True means the ImageNet
+    weights, False none, each with torchvision's warning; giving both ``pretrained`` and ``weights``
+    is an error.  Offline, ``pretrained=True`` fails as ``weights="imagenet"`` does: the
+    ``FileNotFoundError`` names the command that fetches them."""
+    if pretrained is None:
+        return weights
+    if weights is not None:
+        raise ValueError(f"{arch}: pass either pretrained= (deprecated) or weights=, not both")
+    warnings.warn("The parameter 'pretrained' is deprecated since 0.13 and may be removed in the future, "
+                  "please use 'weights' instead.", UserWarning, stacklevel=3)
+    if not pretrained:
+        return None
+    warnings.warn(f"Arguments other than a weight enum or `None` for 'weights' are deprecated since 0.13 and may be "
+                  f"removed in the future. The current behavior is equivalent to passing "
+                  f"`weights=\"imagenet\"` (torchvision: `weights={arch.replace('resnet', 'ResNet')}_Weights.IMAGENET1K_V1`).",
+                  UserWarning, stacklevel=3)
+    return "imagenet"
+
+
+def resnet18(*, weights=None, progress=True, num_classes=1000, zero_init_residual=False, width=64, pretrained=None):
     """ResNet-18 (torchvision's): 11,689,512 parameters at width 64 with 1000 classes.
 
     ``weights`` (e.g. ``"IMAGENET1K_V1"``) loads pretrained weights through
-    ``minitune.models.weights``; ``progress`` is accepted for torchvision compatibility.
+    ``minitune.models.weights``; ``progress`` is accepted for torchvision compatibility;
+    ``pretrained=True`` is torchvision's older spelling of ``weights="imagenet"`` (with its warning).
     """
+    weights = _legacy_pretrained(pretrained, weights, "resnet18")
     return _resnet("resnet18", [2, 2, 2, 2], weights, num_classes, zero_init_residual, width)
 
 
-def resnet34(*, weights=None, progress=True, num_classes=1000, zero_init_residual=False, width=64):
+def resnet34(*, weights=None, progress=True, num_classes=1000, zero_init_residual=False, width=64, pretrained=None):
     """ResNet-34 (torchvision's): BasicBlocks [3, 4, 6, 3], 21,797,672 parameters at width 64."""
+    weights = _legacy_pretrained(pretrained, weights, "resnet34")
     return _resnet("resnet34", [3, 4, 6, 3], weights, num_classes, zero_init_residual, width)

@@ -1,6 +1,7 @@
 """Neural-network building blocks: ``Module``, layers, losses, ``init`` and ``functional``."""
 from . import functional, init  # noqa: F401
 from .module import IncompatibleKeys, Module, StateDictError  # noqa: F401
-from .modules import (AdaptiveAvgPool2d, AvgPool2d, BatchNorm2d, Conv2d, CrossEntropyLoss, Dropout,  # noqa: F401
-                      Flatten, Identity, Linear, MaxPool2d, ModuleList, NLLLoss, ReLU, Sequential)
+from .modules import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, BatchNorm2d, Conv2d,  # noqa: F401
+                      CrossEntropyLoss, Dropout, Flatten, Identity, Linear, LogSoftmax, MaxPool2d, ModuleList,
+                      NLLLoss, ReLU, Sequential, Sigmoid, Softmax)
 from .parameter import Parameter  # noqa: F401

@@ -2,11 +2,18 @@
 
 Each case stores its inputs, a random upstream gradient ``g`` and torch's outputs and input
 gradients, in float64 and float32 (suffix ``_f64`` / ``_f32``).  The test tables in
-``tests/test_functional_*.py`` list the same case names and arguments.
+``tests/test_functional_*.py`` list the same case names and arguments; the pooling cases are
+one table, ``tests/pooling_cases.py``, read both here and by the tests.
 """
+import pathlib
+import sys
+
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "tests"))
+import pooling_cases  # noqa: E402 - the pooling table, shared with the tests
 
 # name: (N, C, H, W, O, kernel, stride, padding, dilation, groups, bias)
 CONV_CASES = {
@@ -19,20 +26,6 @@ CONV_CASES = {
     "rect": (1, 3, 6, 9, 2, (2, 3), (2, 1), (0, 2), (1, 2), 1, True),
 }
 
-# name: (shape, kernel, stride, padding)
-MAX_POOL_CASES = {
-    "k3s2p1": ((2, 3, 9, 8), 3, 2, 1),
-    "k2s2": ((1, 2, 6, 6), 2, None, 0),
-    "k3s1p1": ((1, 2, 7, 5), 3, 1, 1),
-    "rect": ((2, 2, 7, 9), (2, 3), (1, 2), (1, 1)),
-}
-AVG_POOL_CASES = MAX_POOL_CASES
-# name: (shape, output_size)
-ADAPTIVE_CASES = {
-    "global": ((2, 3, 5, 7), (1, 1)),
-    "3x2": ((1, 2, 7, 5), (3, 2)),
-    "4x4": ((1, 2, 10, 9), (4, 4)),
-}
 DTYPES = {"f64": torch.float64, "f32": torch.float32}
 
 
@@ -56,24 +49,34 @@ def _conv(save):
             save(f"conv2d_{name}_{tag}", **arrays)
 
 
+def _pool(kind, x, kwargs):
+    """torch's pooling ``kind`` on x: (y, indices or None)."""
+    if kind in ("max_pool2d", "adaptive_max_pool2d"):
+        return getattr(F, kind)(x, **kwargs, return_indices=True)
+    return getattr(F, kind)(x, **kwargs), None
+
+
 def _pools(save):
-    for kind, cases in (("max_pool2d", MAX_POOL_CASES), ("avg_pool2d", AVG_POOL_CASES),
-                        ("adaptive_avg_pool2d", ADAPTIVE_CASES)):
-        for name, case in cases.items():
+    """Every case of ``tests/pooling_cases.py`` (one table for torch and the tests), then torch's rules."""
+    for kind, cases in pooling_cases.KINDS.items():
+        for name, (shape, args) in cases.items():
+            kwargs = args if isinstance(args, dict) else dict(output_size=args)
             for tag, dt in DTYPES.items():
-                gen = torch.Generator().manual_seed(len(name) + 7)
-                x = torch.randn(case[0], generator=gen, dtype=torch.float64).to(dt).requires_grad_()
-                extra = {}
-                if kind == "max_pool2d":
-                    y, idx = F.max_pool2d(x, case[1], case[2], case[3], return_indices=True)
-                    extra["indices"] = idx.numpy()
-                elif kind == "avg_pool2d":
-                    y = F.avg_pool2d(x, case[1], case[2], case[3])
-                else:
-                    y = F.adaptive_avg_pool2d(x, case[1])
+                gen = torch.Generator().manual_seed(pooling_cases.seed(name))
+                x = torch.randn(shape, generator=gen, dtype=torch.float64).to(dt).requires_grad_()
+                y, idx = _pool(kind, x, kwargs)
                 g = torch.randn(y.shape, generator=gen, dtype=torch.float64).to(dt)
                 y.backward(g)
+                extra = {} if idx is None else {"indices": idx.numpy()}
                 save(f"{kind}_{name}_{tag}", x=_np(x), g=_np(g), y=_np(y), gx=_np(x.grad), **extra)
+    for name, (kind, array, kwargs) in pooling_cases.RULE_CASES.items():
+        gen = torch.Generator().manual_seed(pooling_cases.seed(name))
+        x = torch.tensor(array, dtype=torch.float64, requires_grad=True)
+        y, idx = _pool(kind, x, kwargs)
+        g = torch.randn(y.shape, generator=gen, dtype=torch.float64)
+        y.backward(g)
+        extra = {} if idx is None else {"indices": idx.numpy()}
+        save(f"pool_rule_{name}", x=_np(x), g=_np(g), y=_np(y), gx=_np(x.grad), **extra)
 
 
 def _batch_norm(save):

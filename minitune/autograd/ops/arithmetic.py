@@ -74,12 +74,15 @@ class Div(Function):
 class Pow(Function):
     """y = a ** b;   dL/da = g · b · a^(b−1),   dL/db = g · y · ln a
 
-    As in torch, dL/db at a = 0 is taken as 0 where it would be 0 · ln 0 (only b > 0 counts there).
+    Masks, as torch's ``pow_backward``: dL/da = 0 where b = 0 (even at a = 0, where the formula
+    says 0 · 0⁻¹); dL/db = 0 where a = 0 and b ≥ 0 (y · ln a would be 0 · (−∞)).  At a = 0 and
+    b < 0 no mask applies: y = ∞, so dL/db = g · ∞ · (−∞) = −∞ for g > 0, and dL/da = ±∞.
     """
 
     @staticmethod
     def forward(ctx, a, b):
-        y = np.power(a, b)
+        with np.errstate(divide="ignore"):  # 0 ** (negative) = inf, as in torch, without numpy's warning
+            y = np.power(a, b)
         ctx.save_for_backward(a, b, y)
         return y
 
@@ -88,12 +91,11 @@ class Pow(Function):
         # BEGIN SOLUTION A1: implement Pow.backward (dL/da = g*b*a^(b-1), dL/db = g*y*ln a)
         a, b, y = ctx.saved_tensors
         ga = gb = None
-        if ctx.needs_input_grad[0]:
-            ga = g * b * np.power(a, b - 1)
-            ga = np.where(b == 0, 0.0, ga).astype(y.dtype)
-        if ctx.needs_input_grad[1]:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                gb = np.where(a == 0, 0.0, g * y * np.log(np.where(a == 0, 1.0, a))).astype(y.dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if ctx.needs_input_grad[0]:
+                ga = np.where(b == 0, 0.0, g * b * np.power(a, b - 1)).astype(y.dtype)
+            if ctx.needs_input_grad[1]:
+                gb = np.where((a == 0) & (b >= 0), 0.0, g * y * np.log(a)).astype(y.dtype)
         return ga, gb
         # END SOLUTION
 
@@ -113,9 +115,10 @@ class Neg(Function):
 
 
 class Maximum(Function):
-    """y = max(a, b) elementwise;   dL/da = g·[a > b] + g/2·[a = b],   dL/db = g·[b > a] + g/2·[a = b]
+    """y = max(a, b) elementwise;   dL/da = g·[¬(a < b)]·(½ if a = b else 1),   dL/db = g·[¬(b < a)]·(½ if a = b else 1)
 
-    Ties split the gradient in half, as torch does.
+    Ties split the gradient in half, and where a comparison is false both ways (a NaN on either
+    side) both inputs receive g: torch's rule.
     """
 
     @staticmethod
@@ -126,8 +129,28 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        wa = (a > b) + 0.5 * (a == b)
-        return (g * wa).astype(g.dtype), (g * (1.0 - wa)).astype(g.dtype)
+        share = np.where(a == b, g / 2, g)
+        zero = np.zeros((), dtype=g.dtype)
+        return np.where(a < b, zero, share).astype(g.dtype), np.where(b < a, zero, share).astype(g.dtype)
+
+
+class Minimum(Function):
+    """y = min(a, b) elementwise;   dL/da = g·[¬(a > b)]·(½ if a = b else 1),   dL/db = g·[¬(b > a)]·(½ if a = b else 1)
+
+    The mirror of ``Maximum``, with the same tie and NaN rules (torch's).
+    """
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        share = np.where(a == b, g / 2, g)
+        zero = np.zeros((), dtype=g.dtype)
+        return np.where(a > b, zero, share).astype(g.dtype), np.where(b > a, zero, share).astype(g.dtype)
 
 
 class Where(Function):
@@ -136,10 +159,11 @@ class Where(Function):
     @staticmethod
     def forward(ctx, cond, a, b):
         cond = np.asarray(cond, dtype=bool)
-        ctx.cond = cond
+        ctx.save_for_backward(cond)
         return np.where(cond, a, b)
 
     @staticmethod
     def backward(ctx, g):
+        (cond,) = ctx.saved_tensors
         zero = np.zeros((), dtype=g.dtype)
-        return None, np.where(ctx.cond, g, zero), np.where(ctx.cond, zero, g)
+        return None, np.where(cond, g, zero), np.where(cond, zero, g)

@@ -69,7 +69,11 @@ class Abs(Function):
 
 
 class ReLU(Function):
-    """y = max(a, 0);   dL/da = g · [a > 0]   (the gradient at exactly 0 is 0, as in torch)"""
+    """y = max(a, 0);   dL/da = g · [¬(a ≤ 0)]
+
+    The gradient at exactly 0 is 0 and a NaN input passes g on (NaN ≤ 0 is false), as torch's
+    ``threshold_backward``; ¬(a ≤ 0) is read from y, which is ≤ 0 exactly where a is.
+    """
 
     @staticmethod
     def forward(ctx, a):
@@ -80,19 +84,21 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return g * (y > 0)
+        return g * ~(y <= 0)
 
 
 class Sigmoid(Function):
     """y = σ(a) = 1 / (1 + e⁻ᵃ);   dL/da = g · y · (1 − y)
 
-    Computed as ½(1 + tanh(a/2)), which never overflows.
+    Computed in the stable two-branch form: 1 / (1 + e⁻ᵃ) for a ≥ 0 and eᵃ / (1 + eᵃ) for a < 0,
+    so that e^(±a) never overflows and σ(a) keeps its relative precision down to the smallest
+    float (σ(−17) in float32 is 4.1e−8, not 0 as ½(1 + tanh(a/2)) would give).
     """
 
     @staticmethod
     def forward(ctx, a):
-        y = 0.5 * (1.0 + np.tanh(0.5 * a))
-        y = y.astype(a.dtype, copy=False)
+        e = np.exp(-np.abs(a))  # e^(−|a|) ≤ 1
+        y = np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
         ctx.save_for_backward(y)
         return y
 
@@ -122,7 +128,12 @@ class Tanh(Function):
 
 
 class Clamp(Function):
-    """y = min(max(a, lo), hi);   dL/da = g · [lo ≤ a ≤ hi]   (torch passes the gradient at the bounds)"""
+    """y = min(max(a, lo), hi);   dL/da = g · [lo ≤ a ≤ hi]   (torch passes the gradient at the bounds)
+
+    Tensor bounds receive a gradient too, as in torch's ``clamp_backward_min_max``:
+    dL/dlo = g · [a < lo] · [lo < hi],   dL/dhi = g · [a > hi ∨ hi < lo]
+    (when lo > hi, y = hi everywhere).  Number bounds get none.
+    """
 
     @staticmethod
     def forward(ctx, a, lo=None, hi=None):
@@ -131,18 +142,26 @@ class Clamp(Function):
             y = np.maximum(y, lo)
         if hi is not None:
             y = np.minimum(y, hi)
-        y = y.astype(a.dtype, copy=False)
-        mask = np.ones(a.shape, dtype=bool)
-        if lo is not None:
-            mask &= a >= lo
-        if hi is not None:
-            mask &= a <= hi
-        ctx.mask = mask
-        return y
+        ctx.save_for_backward(a, lo, hi)
+        return y.astype(a.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
-        return g * ctx.mask, None, None
+        a, lo, hi = ctx.saved_tensors
+        zero = np.zeros((), dtype=g.dtype)
+        inside = np.ones(a.shape, dtype=bool)
+        if lo is not None:
+            inside &= a >= lo
+        if hi is not None:
+            inside &= a <= hi
+        glo = ghi = None
+        if ctx.needs_input_grad[1]:
+            below = (a < lo) & (lo < hi) if hi is not None else a < lo
+            glo = np.where(below, g, zero)
+        if ctx.needs_input_grad[2]:
+            above = (a > hi) | (hi < lo) if lo is not None else a > hi
+            ghi = np.where(above, g, zero)
+        return np.where(inside, g, zero), glo, ghi
 
 
 class Cast(Function):

@@ -9,8 +9,8 @@ from ..function import Function
 
 
 def normalize_dims(dim, ndim):
-    """``dim`` (None, int or sequence, negatives allowed) as a sorted tuple of axes."""
-    if dim is None:
+    """``dim`` (None, int or sequence, negatives allowed) as a sorted tuple of axes; None and () mean all."""
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
         return tuple(range(ndim))
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     out = []
@@ -63,43 +63,47 @@ class Amax(Function):
     """y = max_{dims} a;   dL/da = g · [a = y] / (number of ties)
 
     Ties share the gradient evenly: torch's rule for ``amax`` and for ``max()`` without ``dim``.
+    With ``largest=False`` the same for the minimum (``amin``, ``min()``).
     """
 
     @staticmethod
-    def forward(ctx, a, dim=None, keepdim=False):
+    def forward(ctx, a, dim=None, keepdim=False, largest=True):
         axes = normalize_dims(dim, a.ndim)
         if any(a.shape[i] == 0 for i in axes):
-            raise ValueError(f"amax: cannot reduce over an empty dimension of shape {a.shape}")
-        y = np.asarray(a.max(axis=axes, keepdims=True))
+            raise ValueError(f"amax/amin: cannot reduce over an empty dimension of shape {a.shape}")
+        y = np.asarray(a.max(axis=axes, keepdims=True) if largest else a.min(axis=axes, keepdims=True))
         mask = a == y
-        ctx.weights = mask / mask.sum(axis=axes, keepdims=True)
+        ctx.save_for_backward(mask / mask.sum(axis=axes, keepdims=True))
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
         return y if keepdim else np.asarray(y.reshape([n for i, n in enumerate(a.shape) if i not in axes]))
 
     @staticmethod
     def backward(ctx, g):
+        (weights,) = ctx.saved_tensors
         g = _expand_reduced(g, ctx.shape, ctx.axes, ctx.keepdim)
-        return (g * ctx.weights).astype(g.dtype), None, None
+        return (g * weights).astype(g.dtype), None, None, None
 
 
 class MaxDim(Function):
-    """values = max along ``dim``;   dL/da = g at the arg-max position (the first one), 0 elsewhere
+    """values = a at ``idx`` along ``dim``;   dL/da = g at that index, 0 elsewhere
 
-    This is ``Tensor.max(dim)``: unlike ``amax``, the gradient goes to the one index returned.
+    ``Tensor.max(dim)`` and ``Tensor.min(dim)`` both come here: the caller computes the arg-max
+    (or arg-min) ``idx`` once (keepdim-shaped), returns it as the indices, and gives it to this op,
+    which gathers the values with it.  Unlike ``amax``, the gradient goes to the one index returned.
     """
 
     @staticmethod
-    def forward(ctx, a, dim, keepdim=False, largest=True):
-        idx = np.argmax(a, axis=dim) if largest else np.argmin(a, axis=dim)
-        idx = np.expand_dims(idx, dim)
+    def forward(ctx, a, idx, dim, keepdim=False):
         y = np.take_along_axis(a, idx, axis=dim)
-        ctx.idx, ctx.dim, ctx.shape, ctx.keepdim = idx, dim, a.shape, keepdim
+        ctx.save_for_backward(idx)
+        ctx.dim, ctx.shape, ctx.keepdim = dim, a.shape, keepdim
         return y if keepdim else np.squeeze(y, axis=dim)
 
     @staticmethod
     def backward(ctx, g):
+        (idx,) = ctx.saved_tensors
         if not ctx.keepdim:
             g = np.expand_dims(g, ctx.dim)
         out = np.zeros(ctx.shape, dtype=g.dtype)
-        np.put_along_axis(out, ctx.idx, g, axis=ctx.dim)
+        np.put_along_axis(out, idx, g, axis=ctx.dim)
         return out, None, None, None

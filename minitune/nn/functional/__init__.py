@@ -1,8 +1,9 @@
 """``minitune.nn.functional``: differentiable ops, each a ``Function`` over a kernel."""
 from .dropout import dropout  # noqa: F401
 from .loss import cross_entropy, log_softmax, nll_loss, softmax  # noqa: F401
-from .activation import relu  # noqa: F401
+from .activation import relu, sigmoid  # noqa: F401
 from .batch_norm import batch_norm  # noqa: F401
 from .conv import conv2d  # noqa: F401
 from .linear import linear  # noqa: F401
-from .pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: F401
+from .padding import pad  # noqa: F401
+from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d  # noqa: F401

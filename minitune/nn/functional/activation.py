@@ -1,4 +1,4 @@
-r"""``relu``: y = max(x, 0), as ``torch.nn.functional.relu``.
+r"""``relu``: y = max(x, 0), as ``torch.nn.functional.relu`` (and ``sigmoid``).
 
     dL/dx = g · [x > 0]      (the gradient at exactly 0 is 0, as in torch)
 
@@ -22,3 +22,10 @@ def relu(input, inplace=False):  # noqa: A002 - torch's name
         np.maximum(input.data, 0, out=input.data)
         return input
     return ReLU.apply(input)
+
+
+def sigmoid(input):  # noqa: A002 - torch's name
+    """y = σ(x) = 1 / (1 + e⁻ˣ), in the stable two-branch form of ``autograd.ops.elementwise.Sigmoid``."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"sigmoid: input must be a Tensor, got {type(input).__name__}")
+    return input.sigmoid()

@@ -26,6 +26,8 @@ in the code) and the divisor N:
 A corner case kept as torch has it: when every target is ``ignore_index`` the mean is 0/0 = **nan**,
 while the gradient is 0 (ignored rows never contribute to it).
 """
+import warnings
+
 import numpy as np
 
 from ...autograd.function import Function
@@ -74,12 +76,16 @@ class Softmax(Function):
 
 
 def _softmax_dim(input, dim, name):  # noqa: A002 - torch's argument name
+    """``dim`` as an axis; None takes torch's deprecated implicit choice (dim 0 for 0-, 1- and 3-D
+    input, else 1) with torch's warning."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
     if input.dtype.kind != "f":
         raise TypeError(f"{name}: input must be floating point, got {input.dtype}")
     if dim is None:
-        raise ValueError(f"{name}: pass dim explicitly (torch's implicit-dim choice is deprecated and not supported)")
+        warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
+                      f"dim=X as an argument.", UserWarning, stacklevel=3)
+        dim = 0 if input.ndim in (0, 1, 3) else 1
     nd = max(input.ndim, 1)
     if not -nd <= dim < nd:
         raise IndexError(f"{name}: dim {dim} out of range for a tensor with {input.ndim} dimensions")
@@ -87,12 +93,12 @@ def _softmax_dim(input, dim, name):  # noqa: A002 - torch's argument name
 
 
 def log_softmax(input, dim=None):  # noqa: A002
-    """log softmax(x) along ``dim`` (required here; torch only warns when it is missing)."""
+    """log softmax(x) along ``dim`` (without ``dim``: torch's implicit choice and warning)."""
     return LogSoftmax.apply(input, _softmax_dim(input, dim, "log_softmax"))
 
 
 def softmax(input, dim=None):  # noqa: A002
-    """softmax(x) along ``dim`` (required here; torch only warns when it is missing)."""
+    """softmax(x) along ``dim`` (without ``dim``: torch's implicit choice and warning)."""
     return Softmax.apply(input, _softmax_dim(input, dim, "softmax"))
 
 
@@ -105,12 +111,12 @@ def _class_rows(t, num_classes, weight, ignore_index, label_smoothing, dtype):
         raise ValueError(f"target {int(t[bad][0])} is out of bounds: class indices must lie in [0, {num_classes - 1}] "
                          f"(or equal ignore_index={ignore_index})")
     w = np.ones(num_classes, dtype=dtype) if weight is None else weight
-    rows = np.flatnonzero(counted)
+    kept = np.flatnonzero(counted)  # the indices of the counted rows
     q = np.zeros((t.size, num_classes), dtype=dtype)
-    q[rows, t[rows]] = (1.0 - label_smoothing) * w[t[rows]]
+    q[kept, t[kept]] = (1.0 - label_smoothing) * w[t[kept]]
     if label_smoothing:
-        q[rows] += label_smoothing * w / num_classes
-    total_weight = w[t[rows]].sum(dtype=dtype)
+        q[kept] += label_smoothing * w / num_classes
+    total_weight = w[t[kept]].sum(dtype=dtype)
     return q, counted, total_weight
 
 
@@ -129,12 +135,12 @@ def _to_rows(x):
     return np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
 
 
-def _from_rows(rows, shape):
-    """Inverse of ``_to_rows``."""
+def _from_rows(table, shape):
+    """Inverse of ``_to_rows``: a (M, C) table back to ``shape`` (class axis 1)."""
     if len(shape) == 1:
-        return rows.reshape(shape)
+        return table.reshape(shape)
     moved = shape[:1] + shape[2:] + shape[1:2]
-    return np.moveaxis(rows.reshape(moved), -1, 1)
+    return np.moveaxis(table.reshape(moved), -1, 1)
 
 
 def _reduce(per_row, reduction, divisor, batch_shape):
@@ -144,16 +150,18 @@ def _reduce(per_row, reduction, divisor, batch_shape):
     total = per_row.sum(dtype=per_row.dtype)
     if reduction == "sum":
         return np.asarray(total)
-    with np.errstate(invalid="ignore", divide="ignore"):  # 0/0 = nan when no row counts, as in torch
-        return np.asarray(total / divisor, dtype=per_row.dtype)
+    if divisor == 0:  # no row counts (or every counted weight is 0): torch's 0/0 = nan, even with smoothing
+        return np.asarray(np.nan, dtype=per_row.dtype)
+    return np.asarray(total / divisor, dtype=per_row.dtype)
 
 
-def _row_scale(g, reduction, divisor, rows):
-    """dL/dlᵢ for each row: the upstream g per sample ('none'), g ('sum') or g / divisor ('mean')."""
+def _row_scale(g, reduction, divisor, num_rows):
+    """dL/dlᵢ for each of the ``num_rows`` rows: the upstream g per sample ('none'), g ('sum') or g / divisor ('mean')."""
     if reduction == "none":
-        return g.reshape(rows)
-    with np.errstate(divide="ignore"):
-        return np.full(rows, g / divisor if reduction == "mean" else g, dtype=g.dtype)
+        return g.reshape(num_rows)
+    if reduction == "mean" and divisor == 0:  # torch's 0/0: nan on every counted row (ignored rows stay 0)
+        return np.full(num_rows, np.nan, dtype=g.dtype)
+    return np.full(num_rows, g / divisor if reduction == "mean" else g, dtype=g.dtype)
 
 
 class CrossEntropy(Function):
@@ -174,10 +182,11 @@ class CrossEntropy(Function):
             q, counted, divisor = _class_rows(target.reshape(-1), logits.shape[1], weight, ignore_index,
                                               label_smoothing, x.dtype)
         logp = _log_softmax(logits, 1)
-        per_row = -(q * logp).sum(axis=1)
-        ctx.save_for_backward(logp, q, counted)
+        with np.errstate(invalid="ignore"):  # a class with q = 0 adds 0, even at log p = -inf (a masked logit)
+            per_row = -np.where(q != 0, q * logp, 0).sum(axis=1)
+        target_scale = np.asarray((1.0 - label_smoothing) * (1.0 if weight is None else weight)) if probabilities else None
+        ctx.save_for_backward(logp, q, counted, target_scale)
         ctx.shape, ctx.reduction, ctx.divisor = x.shape, reduction, divisor
-        ctx.target_scale = (1.0 - label_smoothing) * (1.0 if weight is None else weight) if probabilities else None
         batch_shape = (x.shape[:1] + x.shape[2:]) if x.ndim > 1 else ()
         return _reduce(per_row, reduction, divisor, batch_shape)
         # END SOLUTION
@@ -185,14 +194,14 @@ class CrossEntropy(Function):
     @staticmethod
     def backward(ctx, g):
         # BEGIN SOLUTION A3: implement CrossEntropy.backward, the fused gradient (s_i p_ij - q_ij) scaled by the reduction
-        logp, q, counted = ctx.saved_tensors
+        logp, q, counted, target_scale = ctx.saved_tensors
         scale = _row_scale(g, ctx.reduction, ctx.divisor, logp.shape[0])[:, None]
         s = q.sum(axis=1, keepdims=True)
         with np.errstate(invalid="ignore"):
             dx = np.where(counted[:, None], scale * (s * np.exp(logp) - q), 0).astype(logp.dtype)
         dy = None
-        if ctx.target_scale is not None and ctx.needs_input_grad[1]:
-            dy = _from_rows(-scale * ctx.target_scale * logp, ctx.shape)
+        if target_scale is not None and ctx.needs_input_grad[1]:
+            dy = _from_rows(-scale * target_scale * logp, ctx.shape)
         return _from_rows(dx, ctx.shape), dy, None, None, None, None, None
         # END SOLUTION
 
@@ -210,7 +219,9 @@ class NLLLoss(Function):
         q, counted, divisor = _class_rows(target.reshape(-1), logp.shape[1], weight, ignore_index, 0.0, x.dtype)
         ctx.save_for_backward(q, counted)
         ctx.shape, ctx.reduction, ctx.divisor = x.shape, reduction, divisor
-        return _reduce(-(q * logp).sum(axis=1), reduction, divisor, target.shape)
+        with np.errstate(invalid="ignore"):  # a class with q = 0 adds 0, even where log p = -inf
+            per_row = -np.where(q != 0, q * logp, 0).sum(axis=1)
+        return _reduce(per_row, reduction, divisor, target.shape)
 
     @staticmethod
     def backward(ctx, g):

@@ -1,20 +1,18 @@
-"""Pooling layers: ``MaxPool2d``, ``AvgPool2d``, ``AdaptiveAvgPool2d`` (the math is in ``F``).
+"""Pooling layers: ``MaxPool2d``, ``AvgPool2d``, ``AdaptiveAvgPool2d``, ``AdaptiveMaxPool2d`` (the math is in ``F``).
 
-    max:       y = max over each k×k window (stride s, padding p with −∞)
+    max:       y = max over each k×k window (stride s, padding p with −∞, dilation d)
     avg:       y = mean over each k×k window (zero padding counted in the divisor, torch's default)
-    adaptive:  y = mean over bin [⌊i·H/out⌋, ⌈(i+1)·H/out⌉) of each axis; (1, 1) is the global mean
+    adaptive:  y = mean (or max) over bin [⌊i·H/out⌋, ⌈(i+1)·H/out⌉) of each axis; (1, 1) is global
 """
 from .. import functional as F
 from ..module import Module
 
 
 class MaxPool2d(Module):
-    """MaxPool2d(kernel_size, stride=None, padding=0); stride defaults to kernel_size."""
+    """MaxPool2d(kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False)."""
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
-        if dilation not in (1, (1, 1)) or return_indices or ceil_mode:
-            raise ValueError("MaxPool2d: dilation != 1, return_indices and ceil_mode are not supported")
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
@@ -23,7 +21,8 @@ class MaxPool2d(Module):
         self.ceil_mode = ceil_mode
 
     def forward(self, input):  # noqa: A002
-        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding)
+        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                            self.return_indices)
 
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
@@ -31,13 +30,11 @@ class MaxPool2d(Module):
 
 
 class AvgPool2d(Module):
-    """AvgPool2d(kernel_size, stride=None, padding=0) with count_include_pad=True (torch's default)."""
+    """AvgPool2d(kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None)."""
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None):
         super().__init__()
-        if ceil_mode or not count_include_pad or divisor_override is not None:
-            raise ValueError("AvgPool2d: ceil_mode, count_include_pad=False and divisor_override are not supported")
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
@@ -46,7 +43,8 @@ class AvgPool2d(Module):
         self.divisor_override = divisor_override
 
     def forward(self, input):  # noqa: A002
-        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding)
+        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -61,6 +59,21 @@ class AdaptiveAvgPool2d(Module):
 
     def forward(self, input):  # noqa: A002
         return F.adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool2d(Module):
+    """AdaptiveMaxPool2d(output_size, return_indices=False)."""
+
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        self.output_size = output_size
+        self.return_indices = return_indices
+
+    def forward(self, input):  # noqa: A002
+        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
