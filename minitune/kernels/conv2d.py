@@ -34,8 +34,8 @@ flipped kernel.
 Fast paths (chosen per call by shape; each computes the formulas above):
 
 1. **Winograd F(2×2, 3×3)** (winograd.py) for 3×3 stride-1 convolutions with enough tiles
-   (``WINOGRAD_MIN_TILES``; ResNet-18's layer1-2 at any batch, layer3 at batch 32): 16
-   multiplies per 2×2 output tile instead of 36, as 16 batched GEMMs.
+   (``WINOGRAD_MIN_TILES``: ResNet-18's layer1-3 from batch 8, not layer4): 16 multiplies
+   per 2×2 output tile instead of 36, as 16 batched GEMMs.
 2. **Per sample** for groups = 1 and planes of L ≥ ``PER_SAMPLE_MIN_L`` pixels: col[n] =
    im2col(x[n]) (K × L, K = C·kh·kw), y[n] = W₂ · col[n] written straight into the NCHW
    output; grad_weight = Σₙ g[n] · col[n]ᵀ with g[n] = grad_out[n] as (O, L);
@@ -162,10 +162,11 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups, need
 # module docstring); smaller ones (ResNet-18's layer3-4: 196 and 49) as one GEMM over the batch.
 PER_SAMPLE_MIN_L = 256
 # 3×3 stride-1 convolutions use Winograd when they have at least this many 2×2 output tiles per
-# sample and in all: below, the tile transforms cost more than the GEMM work they save (layer4:
-# 16 tiles per sample, measured slower at batch 8 and 32; layer3 at batch 8 even).
+# sample and in all: below, the tile transforms and the skinny GEMMs cost more than the multiplies
+# they save (ResNet-18's layer4, 16 tiles of which 3.75 pixels are padding per sample: measured
+# slower at batch 8; benchmarks/README.md).
 WINOGRAD_MIN_TILES_PER_SAMPLE = 36
-WINOGRAD_MIN_TILES = 1024
+WINOGRAD_MIN_TILES = 256
 
 
 def _use_winograd(x_shape, kernel, stride, padding, dilation, groups):
