@@ -16,3 +16,6 @@ from .jit import NO_JIT  # noqa: F401
 from .matmul import matmul_numba  # noqa: F401
 from .pooling import (adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward, avg_pool2d_backward,  # noqa: F401
                       avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward)
+from .workspace import keep_freed_memory
+
+KEEPS_FREED_MEMORY = keep_freed_memory()  # large arrays reuse freed memory: see workspace.py
