@@ -32,6 +32,7 @@ def test_gradcheck_winograd(monkeypatch):
     """The Winograd path (forced on a small 3×3 stride-1 case) passes gradcheck too."""
     monkeypatch.setattr(kernels_conv2d, "WINOGRAD_MIN_TILES", 0)
     monkeypatch.setattr(kernels_conv2d, "WINOGRAD_MIN_TILES_PER_SAMPLE", 0)
+    monkeypatch.setattr(kernels_conv2d, "WINOGRAD_MIN_SAMPLES", 1)
     rng = np.random.default_rng(seed("pad2_3x3"))
     x, w, b = _t(rng.standard_normal((2, 3, 5, 6))), _t(rng.standard_normal((4, 3, 3, 3))), _t(rng.standard_normal(4))
     minitune.gradcheck(lambda *t: F.conv2d(t[0], t[1], t[2], 1, 2), (x, w, b))
@@ -46,6 +47,7 @@ def path(request, monkeypatch):
     if request.param == "winograd":
         monkeypatch.setattr(kernels_conv2d, "WINOGRAD_MIN_TILES", 0)
         monkeypatch.setattr(kernels_conv2d, "WINOGRAD_MIN_TILES_PER_SAMPLE", 0)
+        monkeypatch.setattr(kernels_conv2d, "WINOGRAD_MIN_SAMPLES", 1)
     else:
         monkeypatch.setattr(kernels_conv2d, "WINOGRAD_MIN_TILES", np.inf)
     return request.param

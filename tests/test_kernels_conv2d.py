@@ -42,6 +42,7 @@ def path(request, monkeypatch):
     if request.param == "winograd":
         monkeypatch.setattr(K, "WINOGRAD_MIN_TILES", 0)
         monkeypatch.setattr(K, "WINOGRAD_MIN_TILES_PER_SAMPLE", 0)
+        monkeypatch.setattr(K, "WINOGRAD_MIN_SAMPLES", 1)
     else:
         monkeypatch.setattr(K, "WINOGRAD_MIN_TILES", np.inf)
     return request.param

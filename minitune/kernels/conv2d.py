@@ -167,12 +167,19 @@ PER_SAMPLE_MIN_L = 256
 # slower at batch 8; benchmarks/README.md).
 WINOGRAD_MIN_TILES_PER_SAMPLE = 36
 WINOGRAD_MIN_TILES = 256
+WINOGRAD_MIN_SAMPLES = 2  # see _use_winograd
 
 
 def _use_winograd(x_shape, kernel, stride, padding, dilation, groups):
+    """Winograd for a 3×3 stride-1 convolution of at least two samples with enough tiles.
+
+    One sample (predicting one image) stays on im2col: the gain is a millisecond, while compiling
+    the Winograd kernels in a process with an empty numba cache costs ~2.5 s of CPU time."""
     if not winograd_applies(kernel, stride, dilation, groups):
         return False
     N, _, H, W = x_shape
+    if N < WINOGRAD_MIN_SAMPLES:
+        return False
     tiles = ((H + 2 * padding[0] - 1) // 2) * ((W + 2 * padding[1] - 1) // 2)  # ⌈Ho/2⌉·⌈Wo/2⌉
     return tiles >= WINOGRAD_MIN_TILES_PER_SAMPLE and N * tiles >= WINOGRAD_MIN_TILES
 
