@@ -4,6 +4,8 @@
     python benchmarks/bench_resnet18.py --batch 32      # batch 32
     python benchmarks/bench_resnet18.py --no-cold       # skip the cold-start subprocesses
     python benchmarks/bench_resnet18.py --threads 1     # one thread each (steadier on a busy machine)
+    python benchmarks/bench_resnet18.py --threads 1 --cpu-time   # CPU time, not wall time (a shared machine)
+    python benchmarks/bench_resnet18.py --no-winograd   # every convolution through im2col + GEMM
 
 Measures, for minitune and torch alternating in one process (torch with 2 threads):
 
@@ -203,12 +205,15 @@ def torch_model(batch):
     return infer, train
 
 
+CLOCK = time.perf_counter  # --cpu-time: time.process_time (this process's CPU time, all its threads)
+
+
 def best_of(fn, reps):
     times = []
     for _ in range(reps):
-        t = time.perf_counter()
+        t = CLOCK()
         fn()
-        times.append(time.perf_counter() - t)
+        times.append(CLOCK() - t)
     return min(times), float(np.median(times))
 
 
@@ -247,7 +252,16 @@ def main(argv=None):
     ap.add_argument("--no-torch", action="store_true")
     ap.add_argument("--no-cold", action="store_true")
     ap.add_argument("--only", choices=["infer", "train"], help="run one of the two measurements")
+    ap.add_argument("--cpu-time", action="store_true",
+                    help="measure CPU time (steadier than wall time on a shared machine; meaningful with --threads 1)")
+    ap.add_argument("--no-winograd", action="store_true", help="3x3 convolutions through im2col + GEMM too")
     args = ap.parse_args(argv)
+    global CLOCK
+    if args.cpu_time:
+        CLOCK = time.process_time
+    if args.no_winograd:
+        import minitune.kernels.conv2d as conv_kernels
+        conv_kernels.WINOGRAD_MIN_TILES = float("inf")
     rng = np.random.default_rng(0)
     P = make_params(rng)
     xa = rng.standard_normal((args.batch, 3, 224, 224)).astype(np.float32)
@@ -259,7 +273,9 @@ def main(argv=None):
             t_infer, t_train = torch_model(args.batch)
             tx, ty = torch.from_numpy(xa), torch.from_numpy(ya)
             have_torch = True
-    print(f"ResNet-18, 224x224, batch {args.batch}, float32; threads {THREADS}; torch {'on' if have_torch else 'not installed'}")
+    print(f"ResNet-18, 224x224, batch {args.batch}, float32; threads {THREADS}; torch {'on' if have_torch else 'not installed'}"
+          f"; {'CPU' if args.cpu_time else 'wall'} time; convolutions: {'im2col only' if args.no_winograd else 'Winograd for 3x3 stride 1'}"
+          f"; load average {os.getloadavg()[0]:.1f}")
     minitune_infer(P, x)  # compile / warm up
     minitune_train_step(P, x, y)
     if have_torch:

@@ -1,10 +1,13 @@
-"""F.conv2d: gradcheck over a grid of shapes, torch fixtures in float32/float64, bad arguments."""
+"""F.conv2d: gradcheck over the case table (tests/conv_cases.py), torch fixtures in float32/float64
+(Winograd on and off), bad arguments."""
 import numpy as np
 import pytest
 from conftest import load_reference
+from conv_cases import CASES, names, seed
 
 import minitune
 import minitune.nn.functional as F
+from minitune.kernels import conv2d as kernels_conv2d
 
 pytestmark = pytest.mark.kernels
 
@@ -13,53 +16,51 @@ def _t(a, requires_grad=True):
     return minitune.tensor(np.asarray(a), requires_grad=requires_grad)
 
 
-# (N, C, H, W, O, kernel, stride, padding, dilation, groups, bias, fast_mode)
-GRID = [
-    (1, 2, 5, 5, 2, (3, 3), 1, 0, 1, 1, True, False),       # odd size, batch 1
-    (2, 2, 4, 6, 3, (3, 3), 1, 1, 1, 1, False, False),      # even, non-square
-    (1, 2, 6, 5, 2, (3, 3), 2, 1, 1, 1, True, False),       # stride 2
-    (1, 1, 7, 7, 2, (3, 3), 3, 2, 1, 1, False, False),      # stride 3, padding 2
-    (1, 2, 6, 6, 2, (3, 3), 1, 3, 2, 1, True, False),       # padding 3, dilation 2
-    (1, 4, 5, 4, 4, (3, 3), 1, 1, 1, 2, True, False),       # groups 2
-    (2, 3, 5, 5, 3, (3, 3), 2, 1, 1, 3, False, False),      # depthwise (groups = C)
-    (1, 3, 5, 6, 4, (1, 1), 1, 0, 1, 1, True, False),       # 1×1
-    (2, 3, 5, 6, 4, (1, 1), 2, 0, 1, 1, False, False),      # 1×1 stride 2 (downsample)
-    (1, 2, 9, 8, 2, (7, 7), 2, 3, 1, 1, True, True),        # 7×7 stem
-    (1, 2, 6, 9, 2, (2, 3), (2, 1), (0, 2), (1, 2), 1, True, False),  # rectangular everything
-]
-
-
-@pytest.mark.parametrize("N,C,H,W,O,k,s,p,d,groups,bias,fast", GRID)
-def test_gradcheck(N, C, H, W, O, k, s, p, d, groups, bias, fast):
-    rng = np.random.default_rng(0)
+@pytest.mark.parametrize("name", names("gradcheck"))
+def test_gradcheck(name):
+    N, C, H, W, O, k, s, p, d, groups, bias, uses = CASES[name]
+    rng = np.random.default_rng(seed(name))
     x = _t(rng.standard_normal((N, C, H, W)))
     w = _t(rng.standard_normal((O, C // groups) + k))
     b = _t(rng.standard_normal(O)) if bias else None
     inputs = (x, w, b) if bias else (x, w)
     minitune.gradcheck(lambda *t: F.conv2d(t[0], t[1], t[2] if bias else None, s, p, d, groups), inputs,
-                       fast_mode=fast)
+                       fast_mode="fast_mode" in uses)
 
 
-# name: (stride, padding, dilation, groups) — the same cases as tools/references/kernels.py
-FIXTURES = {
-    "basic3x3": (1, 1, 1, 1),
-    "stride2_groups2": (2, 1, 1, 2),
-    "stride3_pad3_dil2": (3, 3, 2, 1),
-    "depthwise": (1, 1, 1, 4),
-    "stem7x7": (2, 3, 1, 1),
-    "pointwise_stride2": (2, 0, 1, 1),
-    "rect": ((2, 1), (0, 2), (1, 2), 1),
-}
+def test_gradcheck_winograd(monkeypatch):
+    """The Winograd path (forced on a small 3×3 stride-1 case) passes gradcheck too."""
+    monkeypatch.setattr(kernels_conv2d, "WINOGRAD_MIN_TILES", 0)
+    monkeypatch.setattr(kernels_conv2d, "WINOGRAD_MIN_TILES_PER_SAMPLE", 0)
+    monkeypatch.setattr(kernels_conv2d, "WINOGRAD_MIN_SAMPLES", 1)
+    rng = np.random.default_rng(seed("pad2_3x3"))
+    x, w, b = _t(rng.standard_normal((2, 3, 5, 6))), _t(rng.standard_normal((4, 3, 3, 3))), _t(rng.standard_normal(4))
+    minitune.gradcheck(lambda *t: F.conv2d(t[0], t[1], t[2], 1, 2), (x, w, b))
+
+
 TOL = {"f64": dict(rtol=1e-10, atol=1e-10), "f32": dict(rtol=1e-4, atol=1e-4)}
 
 
+@pytest.fixture(params=["winograd", "im2col"])
+def path(request, monkeypatch):
+    """Winograd forced on wherever it applies (3×3 stride 1), or off."""
+    if request.param == "winograd":
+        monkeypatch.setattr(kernels_conv2d, "WINOGRAD_MIN_TILES", 0)
+        monkeypatch.setattr(kernels_conv2d, "WINOGRAD_MIN_TILES_PER_SAMPLE", 0)
+        monkeypatch.setattr(kernels_conv2d, "WINOGRAD_MIN_SAMPLES", 1)
+    else:
+        monkeypatch.setattr(kernels_conv2d, "WINOGRAD_MIN_TILES", np.inf)
+    return request.param
+
+
 @pytest.mark.parametrize("tag", ["f64", "f32"])
-@pytest.mark.parametrize("name", FIXTURES)
-def test_matches_torch(name, tag):
+@pytest.mark.parametrize("name", names("fixture"))
+def test_matches_torch(name, tag, path):
+    _, _, _, _, _, _, s, p, d, groups, _, _ = CASES[name]
     ref = load_reference(f"kernels_conv2d_{name}_{tag}")
     x, w = _t(ref["x"]), _t(ref["w"])
     b = _t(ref["b"]) if "b" in ref else None
-    y = F.conv2d(x, w, b, *FIXTURES[name])
+    y = F.conv2d(x, w, b, s, p, d, groups)
     assert y.dtype == ref["y"].dtype
     np.testing.assert_allclose(y.data, ref["y"], **TOL[tag], err_msg="output vs torch")
     y.backward(minitune.tensor(ref["g"]))

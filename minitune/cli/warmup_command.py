@@ -17,6 +17,7 @@ def _kernel_calls(dtype):
     from ..kernels import conv2d as C
     from ..kernels import matmul as M
     from ..kernels import pooling as P
+    from ..kernels import winograd as Wg
 
     x = np.ones((2, 3, 6, 6), dtype=dtype)
     w = np.ones((4, 3, 3, 3), dtype=dtype)
@@ -34,6 +35,8 @@ def _kernel_calls(dtype):
     return [
         ("conv2d forward (im2col)", lambda: C.conv2d_forward(x, w, None, *conv_args)),
         ("conv2d backward (col2im)", lambda: C.conv2d_backward(np.ones((2, 4, 6, 6), dtype), x, w, *conv_args)),
+        ("conv2d forward (Winograd)", lambda: Wg.winograd_conv2d_forward(x, w, None, (1, 1))),
+        ("conv2d backward (Winograd)", lambda: Wg.winograd_conv2d_backward(np.ones((2, 4, 6, 6), dtype), x, w, (1, 1))),
         ("max_pool2d forward", max_pool),
         ("max_pool2d backward", lambda: P.max_pool2d_backward(out["pool"][0], out["pool"][1], x.shape)),
         ("avg_pool2d forward", lambda: P.avg_pool2d_forward(x, *pool_args)),

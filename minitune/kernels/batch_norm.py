@@ -29,16 +29,22 @@ Both are per-channel affine maps of g and x:  dx = α·g + β'·x + δ with per-
 coefficients (training: α = γs, β' = −γs²·mean(g x̂), δ = γs(μ s·mean(g x̂) − mean(g))),
 which is how the fast kernel evaluates them in one pass.
 
+Read the numpy twins first (``batch_norm_forward_reference``, ``batch_norm_backward_reference``);
+``batch_norm_forward`` / ``batch_norm_backward`` are the public kernels, which run the numba
+path below, or the twins when ``MINITUNE_NO_JIT=1``.  Both paths update the running
+statistics with the one helper ``update_running_stats``.
+
 Performance contract: three numba kernels, ``prange`` over channels (each iteration owns
-whole channels: no races; serial unless ``MINITUNE_NUMBA_PARALLEL=1``): ``_channel_stats`` (two-pass mean / variance, accumulated
-in float64), ``_channel_affine`` (out = a[c]·u + b[c]·v + d[c]), ``_channel_sums``
-(Σ g and Σ g·x̂, one pass).  The statistics accumulate in float64 even for float32 data, as torch's CPU kernel,
-with four independent accumulators per row (ResNet-18 batch 8, all batch-norm layers:
-statistics 21.5 → 12.8 ms, backward sums 13.4 → 12.3 ms — those are bound by memory).
+whole channels: no races; serial unless ``MINITUNE_NUMBA_PARALLEL=1``): ``_channel_stats``
+(two-pass mean / variance), ``_channel_affine`` (out = a[c]·u + b[c]·v + d[c], one pass),
+``_channel_sums`` (Σ g and Σ g·x̂, one pass).  The statistics accumulate in float64 even for
+float32 data, as torch's CPU kernel, with four independent accumulators per row (a single
+accumulator is a chain of dependent adds); these kernels are bound by memory bandwidth.
+Timings: benchmarks/README.md.
 """
 import numpy as np
 
-from .jit import njit, pick, prange
+from .jit import NO_JIT, njit, prange
 
 
 def _as_ncl(x):
@@ -47,6 +53,7 @@ def _as_ncl(x):
 
 
 def _check_train_size(x):
+    """M, the number of values per channel; ValueError (torch's message) when M ≤ 1 in training."""
     M = x.size // x.shape[1]
     if M <= 1:
         raise ValueError(f"Expected more than 1 value per channel when training, got input size {tuple(x.shape)}")
@@ -55,21 +62,31 @@ def _check_train_size(x):
 
 # ---------------------------------------------------------------- numpy twin (slow, obviously right)
 
+def update_running_stats(running_mean, running_var, mean, var, M, factor):
+    """In place: running_mean ← (1 − m)·running_mean + m·μ, running_var ← (1 − m)·running_var + m·σ²·M/(M − 1).
+
+    m = ``factor`` (momentum, or 1/num_batches_tracked); σ² is the biased batch variance of M
+    values, so σ²·M/(M − 1) is the unbiased one torch stores.  Either buffer may be None."""
+    # BEGIN SOLUTION A2: implement the running-statistics update (momentum average, unbiased variance)
+    if running_mean is not None:
+        running_mean *= 1 - factor
+        running_mean += factor * mean
+    if running_var is not None:
+        running_var *= 1 - factor
+        running_var += factor * var * M / (M - 1)
+    # END SOLUTION
+
+
 def batch_norm_forward_reference(x, weight, bias, running_mean, running_var, training, factor, eps):
     """numpy twin.  Returns (y, mean, invstd); updates running_mean/var in place when training."""
-    # BEGIN SOLUTION A2: implement the numpy twin of the batch norm forward (batch statistics, unbiased running_var update, eval mode)
+    # BEGIN SOLUTION A2: implement the numpy twin of the batch norm forward (batch statistics and update_running_stats in training, running statistics in eval mode)
     axes = (0,) + tuple(range(2, x.ndim))
     shape = (1, -1) + (1,) * (x.ndim - 2)
     if training:
         M = _check_train_size(x)
         mean = x.mean(axis=axes, dtype=np.float64)
         var = ((x - mean.reshape(shape)) ** 2).mean(axis=axes, dtype=np.float64)
-        if running_mean is not None:
-            running_mean *= 1 - factor
-            running_mean += factor * mean
-        if running_var is not None:
-            running_var *= 1 - factor
-            running_var += factor * var * M / (M - 1)
+        update_running_stats(running_mean, running_var, mean, var, M, factor)
     else:
         mean, var = running_mean.astype(np.float64), running_var.astype(np.float64)
     invstd = 1.0 / np.sqrt(var + eps)
@@ -90,7 +107,7 @@ def batch_norm_backward_reference(grad_out, x, weight, mean, invstd, training, n
     shape = (1, -1) + (1,) * (x.ndim - 2)
     gamma = np.ones_like(mean) if weight is None else weight
     xhat = (x - mean.reshape(shape)) * invstd.reshape(shape)
-    g = grad_out
+    g = grad_out  # the formula's g
     if training:
         dx = (gamma * invstd).reshape(shape) * (g - g.mean(axis=axes, keepdims=True)
                                                 - xhat * (g * xhat).mean(axis=axes, keepdims=True))
@@ -101,6 +118,34 @@ def batch_norm_backward_reference(grad_out, x, weight, mean, invstd, training, n
     return (dx.astype(x.dtype) if need[0] else None, dgamma.astype(x.dtype) if need[1] else None,
             dbeta.astype(x.dtype) if need[2] else None)
     # END SOLUTION
+
+
+# ---------------------------------------------------------------- the public kernels
+
+def batch_norm_forward(x, weight, bias, running_mean, running_var, training, factor, eps):
+    """(y, mean, invstd) of y = γ(x − μ)/√(σ² + ε) + β over axis 1 of x (N, C, *).
+
+    weight γ, bias β (C,) or None; running_mean/var (C,) or None, updated in place when
+    ``training`` (factor m, see ``update_running_stats``), used as μ, σ² otherwise.  Returns y
+    of x's shape and dtype, and the per-channel μ and s = 1/√(σ² + ε) the backward needs.
+    Fast: batch statistics in one numba pass (float64 sums), then y = scale·x + shift in
+    another; the numpy twin with ``MINITUNE_NO_JIT=1``.
+    """
+    if NO_JIT:
+        return batch_norm_forward_reference(x, weight, bias, running_mean, running_var, training, factor, eps)
+    return _batch_norm_forward_fast(x, weight, bias, running_mean, running_var, training, factor, eps)
+
+
+def batch_norm_backward(grad_out, x, weight, mean, invstd, training, need=(True, True, True)):
+    """(dx, dγ, dβ) for upstream grad_out g: dx = γs(g − mean(g) − x̂·mean(g x̂)) (training) or γ s g (eval).
+
+    dγ = Σ g x̂, dβ = Σ g per channel; ``need`` says which to compute (the others are None).
+    Fast: Σg and Σg·x̂ in one numba pass, then dx = α·g + β′·x + δ in another; the numpy
+    twin with ``MINITUNE_NO_JIT=1``.
+    """
+    if NO_JIT:
+        return batch_norm_backward_reference(grad_out, x, weight, mean, invstd, training, need)
+    return _batch_norm_backward_fast(grad_out, x, weight, mean, invstd, training, need)
 
 
 # ---------------------------------------------------------------- numba kernels
@@ -233,23 +278,20 @@ def _channel_affine(u, v, a, b, d, out):
 
 
 def _affine(u, v, a, b, d):
+    """out = a[c]·u + b[c]·v + d[c] (``_channel_affine``) into a fresh array of u's shape."""
     out = np.empty_like(u)  # numpy allocates (huge pages, see im2col.py), numba fills
     _channel_affine(u, v, a, b, d, out)
     return out
 
 
 def _batch_norm_forward_fast(x, weight, bias, running_mean, running_var, training, factor, eps):
+    """μ, σ² by ``_channel_stats`` (or the running ones), then y = scale·x + shift, scale = γs, shift = β − μ·scale."""
     # BEGIN SOLUTION A2: implement the fast batch norm forward (per-channel statistics with the numba kernels, then y = scale x + shift)
     x3 = _as_ncl(x)
     if training:
         M = _check_train_size(x)
         mean, var = _channel_stats(x3)
-        if running_mean is not None:
-            running_mean *= 1 - factor
-            running_mean += factor * mean
-        if running_var is not None:
-            running_var *= 1 - factor
-            running_var += factor * var * M / (M - 1)
+        update_running_stats(running_mean, running_var, mean, var, M, factor)
     else:
         mean, var = running_mean.astype(np.float64), running_var.astype(np.float64)
     invstd = 1.0 / np.sqrt(var + eps)
@@ -263,6 +305,7 @@ def _batch_norm_forward_fast(x, weight, bias, running_mean, running_var, trainin
 
 
 def _batch_norm_backward_fast(grad_out, x, weight, mean, invstd, training, need=(True, True, True)):
+    """Σg, Σg·x̂ by ``_channel_sums``, then dx = α·g + β′·x + δ by ``_channel_affine`` (module docstring)."""
     # BEGIN SOLUTION A2: implement the fast compact batch norm backward (dx = alpha g + beta' x + delta)
     dt = x.dtype
     g3, x3 = _as_ncl(grad_out), _as_ncl(x)
@@ -273,17 +316,15 @@ def _batch_norm_backward_fast(grad_out, x, weight, mean, invstd, training, need=
     dx = None
     if need[0]:
         alpha = gamma * invstd64
-        if training:  # dx = α(g − Σg/M − x̂ Σgx̂/M), x̂ = (x − μ)s, written as α·g + β'·x + δ
-            beta = -alpha * invstd64 * sum_gx / M
+        if training:  # dx = α(g − Σg/M − x̂ Σgx̂/M), x̂ = (x − μ)s, written as α·g + β′·x + δ
+            beta_prime = -alpha * invstd64 * sum_gx / M
             delta = alpha * (mean64 * invstd64 * sum_gx / M - sum_g / M)
         else:
-            beta = delta = np.zeros_like(alpha)
-        dx = _affine(g3, x3, alpha.astype(dt), beta.astype(dt), delta.astype(dt)).reshape(x.shape)
+            beta_prime = delta = np.zeros_like(alpha)
+        dx = _affine(g3, x3, alpha.astype(dt), beta_prime.astype(dt), delta.astype(dt)).reshape(x.shape)
     dgamma = sum_gx.astype(dt) if need[1] else None
     dbeta = sum_g.astype(dt) if need[2] else None
     return dx, dgamma, dbeta
     # END SOLUTION
 
 
-batch_norm_forward = pick(_batch_norm_forward_fast, batch_norm_forward_reference)
-batch_norm_backward = pick(_batch_norm_backward_fast, batch_norm_backward_reference)

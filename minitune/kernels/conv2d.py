@@ -1,10 +1,15 @@
 r"""2-D convolution (cross-correlation) forward and backward, NCHW input, OIHW weight.
 
-Forward, for groups G (input channels C = G·C_g, output channels O = G·O_g; output
-channel o belongs to group g = o // O_g and reads input channels g·C_g … g·C_g + C_g − 1):
+Read ``conv2d_forward_reference`` and ``conv2d_backward_reference`` first: the numpy twins
+are the formulas below, one einsum per kernel offset.  ``conv2d_forward`` and
+``conv2d_backward`` are the public kernels; they run the fast paths below, or the twins when
+``MINITUNE_NO_JIT=1``.
+
+Forward, for groups G (input channels C = G·C_g, output channels O = G·O_g; output channel
+o belongs to group ``group = o // O_g`` and reads input channels group·C_g … group·C_g + C_g − 1):
 
     y[n, o, oh, ow] = b[o] + Σ_{c<C_g} Σ_{i<kh} Σ_{j<kw}
-                      w[o, c, i, j] · x_pad[n, g·C_g + c, oh·s_h + i·d_h, ow·s_w + j·d_w]
+                      w[o, c, i, j] · x_pad[n, group·C_g + c, oh·s_h + i·d_h, ow·s_w + j·d_w]
 
 with x_pad the input padded by p zeros on each side.  The output size is
 
@@ -13,48 +18,46 @@ with x_pad the input padded by p zeros on each side.  The output size is
 As GEMMs (``im2col``, see im2col.py): col = im2col(x) of shape (G, C_g·kh·kw, N·L),
 L = Ho·Wo (the whole batch side by side), and W₂ = w.reshape(G, O_g, C_g·kh·kw):
 
-    Y[g] = W₂[g] · col[g]                                (O_g × N·L),  y = Y as (N, O, Ho, Wo)
+    Y[group] = W₂[group] · col[group]                    (O_g × N·L),  y = Y as (N, O, Ho, Wo)
 
-Backward, with upstream gradient g_y of y's shape, laid out as Gy (G, O_g, N·L) like Y:
+Backward, with upstream gradient grad_out (g_y) of y's shape, laid out as Gy (G, O_g, N·L):
 
-    grad_bias[o]   = Σ_{n, oh, ow} g_y[n, o, oh, ow]
-    grad_weight[g] = Gy[g] · col[g]ᵀ                      (O_g × C_g·kh·kw)
-    grad_input     = col2im(W₂ᵀ · Gy)                    (col2im is im2col's adjoint)
+    grad_bias[o]       = Σ_{n, oh, ow} g_y[n, o, oh, ow]
+    grad_weight[group] = Gy[group] · col[group]ᵀ         (O_g × C_g·kh·kw)
+    grad_input         = col2im(W₂ᵀ · Gy)                (col2im is im2col's adjoint)
 
 The last line is the "full" correlation of g_y (dilated by the stride, padded by
 d(k−1) − p) with the kernel flipped in both spatial axes and with in/out channels
 swapped — i.e. a transposed convolution; col2im computes it without building the
 flipped kernel.
 
-The GEMMs are ``np.matmul`` calls (BLAS sgemm; see matmul.py for why not our own numba
-GEMM); im2col/col2im are numba kernels.  Two layouts, chosen by the output plane size L:
+Fast paths (chosen per call by shape; each computes the formulas above):
 
-- L ≥ ``PER_SAMPLE_MIN_L`` (256; ResNet-18's stem, layer1, layer2), groups = 1: one sample at
-  a time — col[n] = im2col(x[n]) (K × L, K = C·kh·kw), y[n] = W₂ · col[n] written straight
-  into the NCHW output, grad_weight = Σₙ g[n] · col[n]ᵀ with g[n] = grad_out[n] as (O, L),
-  grad_input[n] = col2im(W₂ᵀ · g[n]).  A sample's columns (7 MB for layer1 at any batch size)
-  stay in cache between im2col and the GEMM, and no (O, N·L) ↔ NCHW transpose is needed.
-  Measured at batch 8: the stem convolution 21 → 9.5 ms, a layer1 one 11 → 8 ms (forward).
-- smaller planes (layer3-4: L = 196, 49) or groups > 1: the whole batch side by side, one
-  GEMM per group over (C_g·kh·kw, N·L) columns, as in the formulas above — per-sample GEMMs
-  would be skinny (L = 49), and these columns are small anyway.
+1. **Winograd F(2×2, 3×3)** (winograd.py) for 3×3 stride-1 convolutions with enough tiles
+   (``WINOGRAD_MIN_TILES``: ResNet-18's layer1-3 from batch 8, not layer4): 16 multiplies
+   per 2×2 output tile instead of 36, as 16 batched GEMMs.
+2. **Per sample** for groups = 1 and planes of L ≥ ``PER_SAMPLE_MIN_L`` pixels: col[n] =
+   im2col(x[n]) (K × L, K = C·kh·kw), y[n] = W₂ · col[n] written straight into the NCHW
+   output; grad_weight = Σₙ g[n] · col[n]ᵀ with g[n] = grad_out[n] as (O, L);
+   grad_input[n] = col2im(W₂ᵀ · g[n]).  A sample's columns stay in cache between im2col and
+   the GEMM, and no (O, N·L) ↔ NCHW transpose is needed.
+3. **Whole batch** otherwise (small planes, groups > 1): one GEMM per group over (C_g·kh·kw,
+   N·L) columns — per-sample GEMMs would be skinny (L = 49 for layer4).
 
-The columns live in one reusable per-thread workspace (``scratch``): the backward recomputes
-im2col(x) there rather than keeping each layer's columns alive from the forward — measured
-on ResNet-18, keeping them cost 743 MiB at batch 8 (2.9 GiB at batch 32) and the page faults
-of that much fresh memory cost more time than the second im2col.  Fast path: a 1×1 kernel
-with no padding needs no im2col (col is x itself, channel-major, sub-sampled by the stride).
-
-Measured (ResNet-18 training step, batch 8, 2 threads, OpenBLAS with its SkylakeX kernels,
-2026-11-28): ~400 ms, of which the GEMMs ~210 ms (≈ 400 GFLOP/s), im2col ~64 ms (forward
-and backward), col2im ~17 ms; the rest is batch norm, pooling, ReLU and the autograd engine.
+The GEMMs are ``np.matmul`` (BLAS sgemm; matmul.py says why not our numba GEMM); im2col,
+col2im and the Winograd transforms are numba kernels.  The columns live in a reused
+workspace (workspace.py): the backward recomputes im2col(x) rather than keeping every
+layer's columns alive from the forward (far less memory, and no slower — the page faults
+of fresh memory cost more than the second im2col).  A 1×1 kernel with no padding needs
+no im2col (col is x itself, channel-major, sub-sampled by the stride).  Timings of each
+of these choices: benchmarks/README.md.
 """
-import threading
-
 import numpy as np
 
 from .im2col import col2im, im2col
-from .jit import pick
+from .jit import NO_JIT
+from .winograd import winograd_applies, winograd_conv2d_backward, winograd_conv2d_forward
+from .workspace import scratch
 
 
 def conv2d_output_size(H, W, kernel, stride, padding, dilation):
@@ -86,8 +89,8 @@ def conv2d_forward_reference(x, weight, bias, stride, padding, dilation, groups)
     (ph, pw) = padding
     xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     y = np.zeros((N, O, Ho, Wo), dtype=x.dtype)
-    for g in range(groups):
-        xs, os_ = slice(g * Cg, (g + 1) * Cg), slice(g * Og, (g + 1) * Og)
+    for group in range(groups):
+        xs, os_ = slice(group * Cg, (group + 1) * Cg), slice(group * Og, (group + 1) * Og)
         for i in range(kh):
             for j in range(kw):
                 patch = _window(xp[:, xs], i, j, stride, dilation, Ho, Wo)
@@ -109,8 +112,8 @@ def conv2d_backward_reference(grad_out, x, weight, stride, padding, dilation, gr
     xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     gxp = np.zeros_like(xp)
     gw = np.zeros_like(weight)
-    for g in range(groups):
-        xs, os_ = slice(g * Cg, (g + 1) * Cg), slice(g * Og, (g + 1) * Og)
+    for group in range(groups):
+        xs, os_ = slice(group * Cg, (group + 1) * Cg), slice(group * Og, (group + 1) * Og)
         for i in range(kh):
             for j in range(kw):
                 patch = _window(xp[:, xs], i, j, stride, dilation, Ho, Wo)
@@ -123,14 +126,67 @@ def conv2d_backward_reference(grad_out, x, weight, stride, padding, dilation, gr
     # END SOLUTION
 
 
-# ---------------------------------------------------------------- fast path: im2col + BLAS GEMM
+# ---------------------------------------------------------------- the public kernels
+
+def conv2d_forward(x, weight, bias, stride, padding, dilation, groups, return_columns=False):
+    """y = conv2d(x, w, b) (the module docstring's first formula).
+
+    x (N, C, H, W), weight (O, C/groups, kh, kw), bias (O,) or None, all of one float dtype;
+    stride, padding, dilation are (h, w) pairs.  Returns y (N, O, Ho, Wo), a fresh array.
+    Fast: Winograd for 3×3 stride 1, else im2col + one BLAS GEMM per sample (large planes)
+    or per group (whole batch); the numpy twin with ``MINITUNE_NO_JIT=1``.
+    ``return_columns=True`` also returns im2col(x) for ``conv2d_backward(col=…)`` (the twin returns None).
+    """
+    if NO_JIT:
+        y = conv2d_forward_reference(x, weight, bias, stride, padding, dilation, groups)
+        return (y, None) if return_columns else y
+    return _conv2d_forward_fast(x, weight, bias, stride, padding, dilation, groups, return_columns)
+
+
+def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups, need=(True, True, True), col=None):
+    """(grad_input, grad_weight, grad_bias) of y = conv2d(x, w, b) for the upstream gradient ``grad_out``.
+
+    grad_input = col2im(W₂ᵀ·Gy) (N, C, H, W), grad_weight = Gy·colᵀ (O, C/groups, kh, kw),
+    grad_bias = Σ grad_out over (n, oh, ow) (O,); ``need`` says which to compute (the others are
+    None).  ``col``: the forward's columns (``return_columns=True``), else im2col is recomputed.
+    Fast paths as ``conv2d_forward``; the numpy twin with ``MINITUNE_NO_JIT=1``.
+    """
+    if NO_JIT:
+        return conv2d_backward_reference(grad_out, x, weight, stride, padding, dilation, groups, need)
+    return _conv2d_backward_fast(grad_out, x, weight, stride, padding, dilation, groups, need, col)
+
+
+# ---------------------------------------------------------------- fast paths: Winograd, im2col + BLAS GEMM
 
 # Convolutions whose output plane has at least this many pixels run one sample at a time (see the
 # module docstring); smaller ones (ResNet-18's layer3-4: 196 and 49) as one GEMM over the batch.
 PER_SAMPLE_MIN_L = 256
+# 3×3 stride-1 convolutions use Winograd when they have at least this many 2×2 output tiles per
+# sample and in all: below, the tile transforms and the skinny GEMMs cost more than the multiplies
+# they save (ResNet-18's layer4, 16 tiles of which 3.75 pixels are padding per sample: measured
+# slower at batch 8; benchmarks/README.md).
+WINOGRAD_MIN_TILES_PER_SAMPLE = 36
+WINOGRAD_MIN_TILES = 256
+WINOGRAD_MIN_SAMPLES = 2  # see _use_winograd
 
 
-def _is_pointwise(kernel, padding, dilation):
+def _use_winograd(x_shape, kernel, stride, padding, dilation, groups):
+    """Winograd for a 3×3 stride-1 convolution of at least two samples with enough tiles.
+
+    One sample (predicting one image) stays on im2col: the gain is a millisecond, while compiling
+    the Winograd kernels in a process with an empty numba cache costs ~2.5 s of CPU time."""
+    if not winograd_applies(kernel, stride, dilation, groups):
+        return False
+    N, _, H, W = x_shape
+    if N < WINOGRAD_MIN_SAMPLES:
+        return False
+    tiles = ((H + 2 * padding[0] - 1) // 2) * ((W + 2 * padding[1] - 1) // 2)  # ⌈Ho/2⌉·⌈Wo/2⌉
+    return tiles >= WINOGRAD_MIN_TILES_PER_SAMPLE and N * tiles >= WINOGRAD_MIN_TILES
+
+
+def _is_pointwise(kernel, padding):
+    """A 1×1 kernel without padding: col = x.  (Dilation spreads a kernel's taps apart; a 1×1
+    kernel has one tap, so any dilation gives the same convolution.)"""
     return kernel == (1, 1) and padding == (0, 0)
 
 
@@ -146,40 +202,14 @@ def _columns_to_batch(a, N, H, W):
     return np.ascontiguousarray(a.reshape(C, N, H, W).transpose(1, 0, 2, 3))
 
 
-_workspace = threading.local()
-
-
-def scratch(shape, dtype):
-    """A reusable array of ``shape`` for im2col columns, one per thread, grown on demand.
-
-    The columns are the largest temporaries of a network (7 MB per sample of a 3×3 layer1
-    convolution of ResNet-18; 14 MB for a whole batch-8 layer3 one).  A fresh array costs
-    page faults on every call; this one is allocated once per size and reused by every
-    convolution, forward and backward.  Its
-    contents are overwritten by the next convolution: never return it to a caller.
-    """
-    dtype = np.dtype(dtype)
-    size = int(np.prod(shape))
-    buf = getattr(_workspace, dtype.name, None)
-    if buf is None or buf.size < size:
-        buf = np.empty(size, dtype=dtype)
-        setattr(_workspace, dtype.name, buf)
-    return buf[:size].reshape(shape)
-
-
-def clear_scratch():
-    """Free the per-thread im2col workspace (it is re-created on the next convolution)."""
-    _workspace.__dict__.clear()
-
-
 def conv2d_columns(x, kernel, stride, padding, dilation, reuse=False):
     """col = im2col(x), shape (C·kh·kw, N·Ho·Wo); for a 1×1 kernel, x sub-sampled by the stride.
 
-    ``reuse=True`` writes the columns into the shared workspace (see ``scratch``).
+    ``reuse=True`` writes the columns into the shared workspace (see workspace.py).
     """
     N, C, H, W = x.shape
     Ho, Wo = conv2d_output_size(H, W, kernel, stride, padding, dilation)
-    if _is_pointwise(kernel, padding, dilation):
+    if _is_pointwise(kernel, padding):
         return _batch_to_columns(x if stride == (1, 1) else x[:, :, ::stride[0], ::stride[1]])
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     out = scratch((C * kh * kw, N * Ho * Wo), x.dtype) if reuse else None
@@ -187,20 +217,42 @@ def conv2d_columns(x, kernel, stride, padding, dilation, reuse=False):
 
 
 def _conv2d_forward_fast(x, weight, bias, stride, padding, dilation, groups, return_columns=False):
+    """Dispatch to the Winograd, per-sample or whole-batch forward (see the module docstring)."""
+    x = np.ascontiguousarray(x)
+    N, C, H, W = x.shape
+    kernel = weight.shape[2:]
+    Ho, Wo = conv2d_output_size(H, W, kernel, stride, padding, dilation)
+    if not return_columns and _use_winograd(x.shape, kernel, stride, padding, dilation, groups):
+        return winograd_conv2d_forward(x, np.ascontiguousarray(weight), bias, padding)
+    if groups == 1 and not return_columns and Ho * Wo >= PER_SAMPLE_MIN_L:
+        return _conv2d_forward_per_sample(x, weight, bias, stride, padding, dilation)
+    return _conv2d_forward_batched(x, weight, bias, stride, padding, dilation, groups, return_columns)
+
+
+def _conv2d_forward_per_sample(x, weight, bias, stride, padding, dilation):
+    """groups = 1: y[n] = W₂ · im2col(x[n]) (+ b), written in place into the NCHW output."""
+    # BEGIN SOLUTION A2: implement the per-sample conv2d forward for large planes (y[n] = W2 im2col(x[n]), written straight into y)
+    N, C, H, W = x.shape
+    O, _, kh, kw = weight.shape
+    Ho, Wo = conv2d_output_size(H, W, (kh, kw), stride, padding, dilation)
+    w2 = weight.reshape(O, C * kh * kw)
+    y = np.empty((N, O, Ho, Wo), dtype=x.dtype)
+    for n in range(N):
+        yn = y[n].reshape(O, Ho * Wo)
+        np.matmul(w2, conv2d_columns(x[n:n + 1], (kh, kw), stride, padding, dilation, reuse=True), out=yn)
+        if bias is not None:
+            yn += bias[:, None]
+    return y
+    # END SOLUTION
+
+
+def _conv2d_forward_batched(x, weight, bias, stride, padding, dilation, groups, return_columns=False):
+    """The whole batch side by side: Y[group] = W₂[group] · col[group], then (O, N·L) → NCHW."""
     # BEGIN SOLUTION A2: implement the fast conv2d forward: im2col, then one GEMM Y = W2 col per group
     N, C, H, W = x.shape
     O, Cg, kh, kw = weight.shape
     G, Og, K = groups, O // groups, Cg * kh * kw
     Ho, Wo = conv2d_output_size(H, W, (kh, kw), stride, padding, dilation)
-    if G == 1 and not return_columns and Ho * Wo >= PER_SAMPLE_MIN_L:  # large planes: see the module docstring
-        y = np.empty((N, O, Ho, Wo), dtype=x.dtype)
-        for n in range(N):  # y[n] = W₂ · im2col(x[n]), written in place: no (O, N·L) → NCHW transpose
-            yn = y[n].reshape(O, Ho * Wo)
-            np.matmul(weight.reshape(O, K), conv2d_columns(x[n:n + 1], (kh, kw), stride, padding, dilation,
-                                                          reuse=True), out=yn)
-            if bias is not None:
-                yn += bias[:, None]
-        return y
     col = conv2d_columns(x, (kh, kw), stride, padding, dilation, reuse=not return_columns)
     w2 = weight.reshape(G, Og, K)
     Y = np.matmul(w2[0], col) if G == 1 else np.matmul(w2, col.reshape(G, K, -1))  # one sgemm per group
@@ -214,88 +266,76 @@ def _conv2d_forward_fast(x, weight, bias, stride, padding, dilation, groups, ret
 
 def _conv2d_backward_fast(grad_out, x, weight, stride, padding, dilation, groups, need=(True, True, True),
                           col=None):
-    # BEGIN SOLUTION A2: implement the fast conv2d backward: grad_weight = Gy col^T, grad_input = col2im(W2^T Gy), grad_bias = sum of g
+    """(grad_input, grad_weight, grad_bias): Winograd computes the first two together, else one function each."""
+    x, grad_out = np.ascontiguousarray(x), np.ascontiguousarray(grad_out)
+    kernel = weight.shape[2:]
+    grad_bias = _conv2d_grad_bias(grad_out) if need[2] else None
+    if col is None and _use_winograd(x.shape, kernel, stride, padding, dilation, groups):
+        grad_input, grad_weight = winograd_conv2d_backward(grad_out, x, np.ascontiguousarray(weight), padding,
+                                                           need[:2])
+        return grad_input, grad_weight, grad_bias
+    grad_weight = _conv2d_grad_weight(grad_out, x, weight, stride, padding, dilation, groups, col) if need[1] else None
+    grad_input = _conv2d_grad_input(grad_out, x, weight, stride, padding, dilation, groups) if need[0] else None
+    return grad_input, grad_weight, grad_bias
+
+
+def _conv2d_grad_bias(grad_out):
+    """grad_bias[o] = Σ_{n, oh, ow} grad_out[n, o, oh, ow]."""
+    # BEGIN SOLUTION A2: implement grad_bias, the sum of grad_out over every axis but the channels
+    return grad_out.sum(axis=(0, 2, 3))
+    # END SOLUTION
+
+
+def _conv2d_grad_weight(grad_out, x, weight, stride, padding, dilation, groups, col=None):
+    """grad_weight[group] = Gy[group] · col[group]ᵀ; per sample for large planes: Σₙ g[n] · col[n]ᵀ."""
+    # BEGIN SOLUTION A2: implement the fast conv2d grad_weight = Gy col^T (per sample for large planes, else one GEMM per group)
     N, C, H, W = x.shape
     O, Cg, kh, kw = weight.shape
     G, Og, K = groups, O // groups, Cg * kh * kw
     _, _, Ho, Wo = grad_out.shape
-    gb = grad_out.sum(axis=(0, 2, 3)) if need[2] else None
     if G == 1 and col is None and Ho * Wo >= PER_SAMPLE_MIN_L:
-        gx, gw = _conv2d_backward_per_sample(grad_out, x, weight, stride, padding, dilation, need)
-        return gx, gw, gb
+        # accumulated transposed, grad_wᵀ += col[n] · g[n]ᵀ: BLAS runs this shape faster than g[n] · col[n]ᵀ
+        gwt = np.zeros((K, O), dtype=x.dtype)
+        part = np.empty((K, O), dtype=x.dtype)
+        for n in range(N):
+            col_n = conv2d_columns(x[n:n + 1], (kh, kw), stride, padding, dilation, reuse=True)
+            gwt += np.matmul(col_n, grad_out[n].reshape(O, Ho * Wo).T, out=part)
+        return np.ascontiguousarray(gwt.T).reshape(weight.shape)
+    if col is None:  # recomputed into the workspace: cheaper than keeping it (see the module docstring)
+        col = conv2d_columns(x, (kh, kw), stride, padding, dilation, reuse=True)
     Gy = _batch_to_columns(grad_out).reshape(G, Og, -1)  # (G, O_g, N·L)
-    gx = gw = None
-    if need[1]:
-        if col is None:  # recomputed into the workspace: cheaper than keeping it (see module docstring)
-            col = conv2d_columns(x, (kh, kw), stride, padding, dilation, reuse=True)
-        col = col.reshape(G, K, -1)
-        gw = np.matmul(Gy, col.transpose(0, 2, 1)).reshape(O, Cg, kh, kw)  # grad_weight[g] = Gy[g] col[g]ᵀ
-    if need[0]:
-        w2t = weight.reshape(G, Og, K).transpose(0, 2, 1)  # W₂ᵀ, (G, K, O_g)
-        # grad of col = W₂ᵀ Gy, written into the workspace (col is no longer needed)
-        gcol = scratch((G, K, N * Ho * Wo), x.dtype)
-        np.matmul(w2t, Gy, out=gcol)
-        gcol = gcol.reshape(C * kh * kw, -1)  # (C·kh·kw, N·L)
-        if _is_pointwise((kh, kw), padding, dilation):
-            if stride == (1, 1):
-                gx = _columns_to_batch(gcol, N, H, W)
-                if np.shares_memory(gx, gcol):  # N = 1: the transpose was a view of the workspace
-                    gx = gx.copy()
-            else:
-                gx = np.zeros_like(x)
-                gx[:, :, ::stride[0], ::stride[1]] = _columns_to_batch(gcol, N, Ho, Wo)
-        else:
-            (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
-            gx = col2im(gcol, N, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo)
-    return gx, gw, gb
+    return np.matmul(Gy, col.reshape(G, K, -1).transpose(0, 2, 1)).reshape(O, Cg, kh, kw)
     # END SOLUTION
 
 
-def _conv2d_backward_per_sample(grad_out, x, weight, stride, padding, dilation, need):
-    """groups = 1, one sample at a time: grad_weight = Σₙ g[n] · col[n]ᵀ, grad_input[n] = col2im(W₂ᵀ · g[n]).
-
-    g[n] is grad_out[n] as (O, L) — no transpose — and col[n], W₂ᵀ·g[n] stay in cache."""
-    # BEGIN SOLUTION A2: implement the per-sample conv2d backward for large planes (grad_weight accumulated over samples, grad_input = col2im(W2^T g[n]))
+def _conv2d_grad_input(grad_out, x, weight, stride, padding, dilation, groups):
+    """grad_input = col2im(W₂ᵀ · Gy); per sample for large planes: grad_input[n] = col2im(W₂ᵀ · g[n])."""
+    # BEGIN SOLUTION A2: implement the fast conv2d grad_input = col2im(W2^T Gy) (per sample for large planes, else one GEMM per group)
     N, C, H, W = x.shape
-    O, _, kh, kw = weight.shape
+    O, Cg, kh, kw = weight.shape
+    G, Og, K = groups, O // groups, Cg * kh * kw
     _, _, Ho, Wo = grad_out.shape
-    K, L = C * kh * kw, Ho * Wo
-    w2 = weight.reshape(O, K)
-    grad_out = np.ascontiguousarray(grad_out)
-    # grad_weight accumulated transposed, gwᵀ += col[n] · g[n]ᵀ: BLAS runs this shape faster
-    # (measured, layer1: 390 against 250 GFLOP/s for g[n] · col[n]ᵀ)
-    gwt = np.zeros((K, O), dtype=x.dtype) if need[1] else None
-    part = np.empty((K, O), dtype=x.dtype) if need[1] else None
-    gx = (np.zeros_like(x) if stride != (1, 1) else np.empty_like(x)) if need[0] else None
-    pointwise = _is_pointwise((kh, kw), padding, dilation)
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
-    for n in range(N):
-        gy = grad_out[n].reshape(O, L)
-        if need[1]:
-            col = conv2d_columns(x[n:n + 1], (kh, kw), stride, padding, dilation, reuse=True)
-            gwt += np.matmul(col, gy.T, out=part)
-        if need[0]:
-            gcol = np.matmul(w2.T, gy, out=scratch((K, L), x.dtype))  # col of x[n] is no longer needed
+    pointwise = _is_pointwise((kh, kw), padding)
+    if G == 1 and Ho * Wo >= PER_SAMPLE_MIN_L:
+        w2t = weight.reshape(O, K).T
+        grad_x = np.zeros_like(x) if stride != (1, 1) else np.empty_like(x)
+        for n in range(N):
+            gcol = np.matmul(w2t, grad_out[n].reshape(O, Ho * Wo), out=scratch((K, Ho * Wo), x.dtype))
             if pointwise:
-                gx[n, :, ::sh, ::sw] = gcol.reshape(C, Ho, Wo)
+                grad_x[n, :, ::sh, ::sw] = gcol.reshape(C, Ho, Wo)
             else:
-                gx[n] = col2im(gcol, 1, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo)[0]
-    return gx, (np.ascontiguousarray(gwt.T).reshape(weight.shape) if need[1] else None)
+                grad_x[n] = col2im(gcol, 1, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo)[0]
+        return grad_x
+    Gy = _batch_to_columns(grad_out).reshape(G, Og, -1)  # (G, O_g, N·L)
+    gcol = scratch((G, K, N * Ho * Wo), x.dtype)
+    np.matmul(weight.reshape(G, Og, K).transpose(0, 2, 1), Gy, out=gcol)  # W₂ᵀ Gy
+    gcol = gcol.reshape(C * kh * kw, -1)  # (C·kh·kw, N·L)
+    if not pointwise:
+        return col2im(gcol, N, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo)
+    if stride == (1, 1):
+        return _columns_to_batch(gcol, N, H, W).copy() if N == 1 else _columns_to_batch(gcol, N, H, W)
+    grad_x = np.zeros_like(x)
+    grad_x[:, :, ::sh, ::sw] = _columns_to_batch(gcol, N, Ho, Wo)
+    return grad_x
     # END SOLUTION
-
-
-def _conv2d_forward_twin(x, weight, bias, stride, padding, dilation, groups, return_columns=False):
-    y = conv2d_forward_reference(x, weight, bias, stride, padding, dilation, groups)
-    return (y, None) if return_columns else y
-
-
-def _conv2d_backward_twin(grad_out, x, weight, stride, padding, dilation, groups, need=(True, True, True),
-                          col=None):
-    return conv2d_backward_reference(grad_out, x, weight, stride, padding, dilation, groups, need)
-
-
-conv2d_forward = pick(_conv2d_forward_fast, _conv2d_forward_twin)
-conv2d_forward.__doc__ = """y = conv2d(x, w, b): see the module docstring.  Pairs are (h, w) tuples.
-
-``return_columns=True`` also returns the im2col array (for reuse by the backward)."""
-conv2d_backward = pick(_conv2d_backward_fast, _conv2d_backward_twin)

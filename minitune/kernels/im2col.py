@@ -14,22 +14,23 @@ one large BLAS call instead of N skinny ones (ResNet-18's last stage has Ho·Wo 
 the input pixel it was read from (overlapping windows accumulate; padded positions are
 dropped).  ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩ — the test suite checks this identity.
 
-Performance contract: ``im2col``'s outer ``prange`` is over the C·kh·kw rows of col (each
-iteration writes whole rows: no races); ``col2im``'s is over the C channels (each owns the
-plane x[:, c]: no races, no atomics) — serial unless ``MINITUNE_NUMBA_PARALLEL=1``, see
-jit.py.  The valid range of ow is computed once per (i, j), so there is no bounds test per
-element.  With stride 1 and Wo = W (a "same" convolution) an im2col row of one sample is the
-flattened input plane shifted by a constant: one contiguous copy per (row, sample), plus
-zeros at the row edges.  Otherwise the inner loops run over flat views of x and col with
-*unsigned* indices: numba then emits no negative-index wrap-around test and LLVM vectorizes
-the loop.  Measured (batch 8, one thread; ResNet-18 layer1 / layer4 3×3 convolutions):
-im2col 7.5 → 4.3 ms / 3.7 → 1.1 ms, col2im 8.4 → 3.3 ms / 4.3 → 0.8 ms against per-row slice
-copies.  The output array is allocated by numpy, not numba.
+Performance contract (the numba kernels ``_im2col_numba`` / ``_col2im_numba``): ``im2col``'s
+outer ``prange`` is over the C·kh·kw rows of col (each iteration writes whole rows: no
+races); ``col2im``'s is over the C channels (each owns the plane x[:, c]: no races, no
+atomics) — serial unless ``MINITUNE_NUMBA_PARALLEL=1``, see jit.py.  The valid range of ow is
+computed once per (i, j), so there is no bounds test per element.  With stride 1 and Wo = W
+(a "same" convolution) an im2col row of one sample is the flattened input plane shifted by a
+constant: one contiguous copy per (row, sample), plus zeros at the row edges.  Otherwise the
+inner loops run over flat views of x and col with *unsigned* indices: numba then emits no
+negative-index wrap-around test and LLVM vectorizes the loop.  The output array is allocated
+by numpy, not numba (numpy asks the kernel for huge pages).  Timings: benchmarks/README.md.
 """
 import numpy as np
 
-from .jit import njit, pick, prange
+from .jit import NO_JIT, njit, prange
 
+
+# ---------------------------------------------------------------- numpy twins (slow, obviously right)
 
 def im2col_reference(x, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, out=None):
     """numpy twin: one strided slice of the padded input per kernel offset (i, j)."""
@@ -59,6 +60,37 @@ def col2im_reference(col, N, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo):
     return xp[:, :, ph: ph + H, pw: pw + W].copy()
 
 
+# ---------------------------------------------------------------- the public kernels
+
+def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, out=None):
+    """col[(c·kh + i)·kw + j, n·Ho·Wo + oh·Wo + ow] = x_pad[n, c, oh·s_h + i·d_h, ow·s_w + j·d_w].
+
+    x (N, C, H, W) → col (C·kh·kw, N·Ho·Wo), written into ``out`` when given.  Fast: the numba
+    kernel (see the module docstring); the numpy twin ``im2col_reference`` with ``MINITUNE_NO_JIT=1``.
+    """
+    if NO_JIT:
+        return im2col_reference(x, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, out)
+    N, C = x.shape[:2]
+    col = np.empty((C * kh * kw, N * Ho * Wo), dtype=x.dtype) if out is None else out
+    _im2col_numba(np.ascontiguousarray(x), col, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo)
+    return col
+
+
+def col2im(col, N, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo):
+    """The adjoint of ``im2col``: x[n, c, h, w] = Σ of the column entries read from (h, w) (overlaps add).
+
+    col (C·kh·kw, N·Ho·Wo) → x (N, C, H, W), a fresh array.  Fast: the numba kernel; the numpy
+    twin ``col2im_reference`` with ``MINITUNE_NO_JIT=1``.
+    """
+    if NO_JIT:
+        return col2im_reference(col, N, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo)
+    x = np.zeros((N, col.shape[0] // (kh * kw), H, W), dtype=col.dtype)
+    _col2im_numba(np.ascontiguousarray(col), x, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo)
+    return x
+
+
+# ---------------------------------------------------------------- numba kernels
+
 def _valid_range(j, dw, sw, pw, W, Wo):
     """The ow for which 0 ≤ ow·sw − pw + j·dw < W:  [lo, hi)."""
     off = j * dw - pw  # input column read by ow = 0
@@ -72,6 +104,8 @@ _valid_range_jit = njit()(_valid_range)
 
 @njit(parallel=True)
 def _im2col_numba(x, col, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo):
+    """Fills col (C·kh·kw, N·Ho·Wo) from x: prange over the rows of col, one contiguous shifted copy
+    per (row, sample) for stride-1 "same" rows, else a vectorized unsigned-index loop per output row."""
     # BEGIN SOLUTION A2: implement the numba im2col kernel (unfold every receptive field into a column)
     N, C, H, W = x.shape
     L = Ho * Wo
@@ -125,6 +159,8 @@ def _im2col_numba(x, col, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo):
 
 @njit(parallel=True)
 def _col2im_numba(col, x, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo):
+    """Adds col back into x (zeroed by the caller): prange over channels (each owns its planes: no
+    races), a vectorized unsigned-index loop per (row of col, output row)."""
     N, C, H, W = x.shape
     L = Ho * Wo
     NL = N * L
@@ -147,24 +183,3 @@ def _col2im_numba(col, x, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo):
                         step = np.uint64(sw)
                         for k in range(np.uint64(hi - lo)):
                             xf[dst + k * step] += cf[src + k]
-
-
-# Outputs are allocated by numpy, not inside numba: numpy asks the kernel for transparent huge
-# pages on large arrays (madvise), numba's allocator does not, and first-touch page faults
-# then cost more than the copy itself (measured: 52 ms vs 3 ms to allocate and fill 58 MB).
-
-def _im2col_fast(x, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, out=None):
-    N, C = x.shape[:2]
-    col = np.empty((C * kh * kw, N * Ho * Wo), dtype=x.dtype) if out is None else out
-    _im2col_numba(np.ascontiguousarray(x), col, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo)
-    return col
-
-
-def _col2im_fast(col, N, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo):
-    x = np.zeros((N, col.shape[0] // (kh * kw), H, W), dtype=col.dtype)
-    _col2im_numba(np.ascontiguousarray(col), x, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo)
-    return x
-
-
-im2col = pick(_im2col_fast, im2col_reference)
-col2im = pick(_col2im_fast, col2im_reference)

@@ -11,16 +11,9 @@ Three rungs of the ladder, each checked against the one before by the tests:
 3. ``matmul`` — ``np.matmul``: OpenBLAS sgemm/dgemm, with register blocking, packing and
    hand-written assembly micro-kernels.
 
-Measured on the 2-core test machine (AMD EPYC with AVX-512, float32, n = 64, k = 576,
-m = 3136 — one sample of a ResNet-18 layer1 convolution as an im2col GEMM; reprint with
-``python -c "import minitune.kernels.matmul as m; m.benchmark()"``):
-
-    matmul_numba, serial (default)                 ~45 GFLOP/s
-    matmul_numba, MINITUNE_NUMBA_PARALLEL=1        ~71 GFLOP/s  (2 threads)
-    np.matmul, 1 thread                            ~112 GFLOP/s
-    np.matmul, 2 threads                           ~220 GFLOP/s
-    (OpenBLAS with OPENBLAS_CORETYPE=Haswell, i.e. AVX2 kernels, as this machine is set up;
-    its AVX-512 kernels reach ~200 GFLOP/s on one thread)
+``python -c "import minitune.kernels.matmul as m; m.benchmark()"`` prints the GFLOP/s of rungs
+2 and 3 on one sample of a ResNet-18 layer1 convolution as an im2col GEMM (64 × 576 × 3136);
+the measured numbers are in benchmarks/README.md ("The GEMM ladder").
 
 numba cannot call BLAS from jitted code without SciPy (not a dependency), so the hot paths
 (conv2d's im2col GEMMs, linear) call ``np.matmul`` from Python, outside jitted code; the
@@ -28,7 +21,7 @@ numba GEMM is the readable reference for what BLAS does, several times slower.
 """
 import numpy as np
 
-from .jit import njit, pick, prange
+from .jit import NO_JIT, njit, prange
 
 TILE_I = 32
 TILE_P = 128
@@ -45,6 +38,7 @@ def matmul_reference(a, b):
 
 @njit(parallel=True)
 def _matmul_numba(a, b):
+    """C = A·B: prange over TILE_I-row blocks of C, TILE_P-blocks of the shared dimension, i-p-j order."""
     n, k = a.shape
     m = b.shape[1]
     c = np.zeros((n, m), dtype=a.dtype)
@@ -61,6 +55,7 @@ def _matmul_numba(a, b):
 
 
 def _check(a, b):
+    """ValueError unless (n, k)·(k, m); TypeError unless one dtype."""
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
         raise ValueError(f"matmul: expected (n, k) and (k, m) matrices, got shapes {a.shape} and {b.shape}")
     if a.dtype != b.dtype:
@@ -73,15 +68,15 @@ def matmul_numba(a, b):
     return _matmul_numba(np.ascontiguousarray(a), np.ascontiguousarray(b))
 
 
-def _matmul_blas(a, b):
+def matmul(a, b):
+    """C = A·B for (n, k)·(k, m) matrices of one dtype: ``np.matmul`` (BLAS), or the numpy twin
+    ``matmul_reference`` with ``MINITUNE_NO_JIT=1``."""
     _check(a, b)
-    return np.matmul(a, b)
-
-
-matmul = pick(_matmul_blas, matmul_reference)
+    return matmul_reference(a, b) if NO_JIT else np.matmul(a, b)
 
 
 def _gflops(fn, a, b, repeat=5):
+    """GFLOP/s of fn(a, b): 2·n·k·m flops per call, best of the average over ``repeat`` calls."""
     import time
 
     fn(a, b)

@@ -1,30 +1,19 @@
 """Reference fixtures for the kernels layer: conv2d, pooling, batch_norm, linear (torch 2.13.0).
 
 Each case stores its inputs, a random upstream gradient ``g`` and torch's outputs and input
-gradients, in float64 and float32 (suffix ``_f64`` / ``_f32``).  The test tables in
-``tests/test_functional_*.py`` list the same case names and arguments; the pooling cases are
-one table, ``tests/pooling_cases.py``, read both here and by the tests.
+gradients, in float64 and float32 (suffix ``_f64`` / ``_f32``).  The conv2d cases are the
+table ``tests/conv_cases.py`` and the pooling cases ``tests/pooling_cases.py``, each read both
+here and by the tests.
 """
 import pathlib
 import sys
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "tests"))
+import conv_cases  # noqa: E402
 import pooling_cases  # noqa: E402 - the pooling table, shared with the tests
-
-# name: (N, C, H, W, O, kernel, stride, padding, dilation, groups, bias)
-CONV_CASES = {
-    "basic3x3": (2, 3, 7, 6, 4, (3, 3), 1, 1, 1, 1, True),
-    "stride2_groups2": (2, 4, 8, 8, 6, (3, 3), 2, 1, 1, 2, True),
-    "stride3_pad3_dil2": (1, 2, 9, 11, 3, (3, 3), 3, 3, 2, 1, False),
-    "depthwise": (2, 4, 6, 7, 4, (3, 3), 1, 1, 1, 4, True),
-    "stem7x7": (1, 3, 12, 10, 4, (7, 7), 2, 3, 1, 1, False),
-    "pointwise_stride2": (2, 4, 7, 7, 6, (1, 1), 2, 0, 1, 1, False),
-    "rect": (1, 3, 6, 9, 2, (2, 3), (2, 1), (0, 2), (1, 2), 1, True),
-}
 
 DTYPES = {"f64": torch.float64, "f32": torch.float32}
 
@@ -34,9 +23,10 @@ def _np(t):
 
 
 def _conv(save):
-    for seed, (name, (N, C, H, W, O, k, s, p, d, groups, bias)) in enumerate(CONV_CASES.items()):
+    for name in conv_cases.names("fixture"):
+        N, C, H, W, O, k, s, p, d, groups, bias, _ = conv_cases.CASES[name]
         for tag, dt in DTYPES.items():
-            gen = torch.Generator().manual_seed(seed)
+            gen = torch.Generator().manual_seed(conv_cases.seed(name))
             x = torch.randn(N, C, H, W, generator=gen, dtype=torch.float64).to(dt).requires_grad_()
             w = torch.randn(O, C // groups, *k, generator=gen, dtype=torch.float64).to(dt).requires_grad_()
             b = torch.randn(O, generator=gen, dtype=torch.float64).to(dt).requires_grad_() if bias else None

@@ -36,10 +36,11 @@ class BatchNorm(Function):
         return y
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx, grad_out):
         x, weight, mean, invstd = ctx.saved_tensors
-        gx, gw, gb = batch_norm_backward(g, x, weight, mean, invstd, ctx.training, need=ctx.needs_input_grad[:3])
-        return gx, gw, gb, None, None, None, None, None
+        grad_x, grad_w, grad_b = batch_norm_backward(grad_out, x, weight, mean, invstd, ctx.training,
+                                                     need=ctx.needs_input_grad[:3])
+        return grad_x, grad_w, grad_b, None, None, None, None, None
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,  # noqa: A002

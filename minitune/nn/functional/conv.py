@@ -1,16 +1,18 @@
 r"""``conv2d``: 2-D cross-correlation, as ``torch.nn.functional.conv2d``.
 
-    y[n, o, oh, ow] = b[o] + Σ_{c, i, j} w[o, c, i, j] · x_pad[n, g·C_g + c, oh·s_h + i·d_h, ow·s_w + j·d_w]
+    y[n, o, oh, ow] = b[o] + Σ_{c, i, j} w[o, c, i, j] · x_pad[n, group·C_g + c, oh·s_h + i·d_h, ow·s_w + j·d_w]
 
-with g = o // (O/groups), C_g = C/groups, and Ho = ⌊(H + 2p_h − d_h(kh − 1) − 1)/s_h⌋ + 1.
+with group = o // (O/groups), C_g = C/groups, and Ho = ⌊(H + 2p_h − d_h(kh − 1) − 1)/s_h⌋ + 1.
 
-Vector-Jacobian products (col = im2col(x), W₂ = w as (O, C_g·kh·kw) per group):
+Vector-Jacobian products, for the upstream gradient g_y (col = im2col(x), W₂ = w as
+(O, C_g·kh·kw) per group):
 
-    dL/db = Σ_{n,oh,ow} g,     dL/dw = Σ_n g[n] · col[n]ᵀ,     dL/dx = col2im(W₂ᵀ · g)
+    dL/db = Σ_{n,oh,ow} g_y,     dL/dw = Σ_n g_y[n] · col[n]ᵀ,     dL/dx = col2im(W₂ᵀ · g_y)
 
-(the last one is the transposed convolution: g correlated with the flipped kernel).  The
-kernels live in ``minitune/kernels/conv2d.py``; the backward unfolds x again (into a reused
-workspace) instead of keeping the forward's im2col array: far less memory, and no slower.
+(the last one is the transposed convolution: g_y correlated with the flipped kernel).  The
+kernels live in ``minitune/kernels/conv2d.py`` (im2col + GEMM) and ``winograd.py`` (3×3
+stride-1 convolutions); the backward unfolds x again (into a reused workspace) instead of
+keeping the forward's columns: far less memory, and no slower.
 Unbatched (C, H, W) input is accepted, as in torch.  ``padding`` is an int or a pair
 (torch's string modes 'same'/'valid' are not supported).
 """
@@ -21,9 +23,8 @@ from .arguments import check_float, pair
 from ...kernels.conv2d import conv2d_backward, conv2d_forward, conv2d_output_size
 
 
-
 class Conv2d(Function):
-    """y = conv2d(x, w, b);   dL/dx = col2im(W₂ᵀ g),  dL/dw = Σₙ g col ᵀ,  dL/db = Σ g"""
+    """y = conv2d(x, w, b);   dL/dx = col2im(W₂ᵀ g_y),  dL/dw = Σₙ g_y[n] col[n]ᵀ,  dL/db = Σ g_y"""
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
@@ -32,11 +33,11 @@ class Conv2d(Function):
         return conv2d_forward(x, weight, bias, stride, padding, dilation, groups)
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx, grad_out):
         x, weight = ctx.saved_tensors
         need = ctx.needs_input_grad[:3]
-        gx, gw, gb = conv2d_backward(g, x, weight, *ctx.args, need=need)
-        return gx, gw, gb, None, None, None, None
+        grad_x, grad_w, grad_b = conv2d_backward(grad_out, x, weight, *ctx.args, need=need)
+        return grad_x, grad_w, grad_b, None, None, None, None
 
 
 
