@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from minitune.cli import main
-from minitune.finetune import FinetuneConfig, fit
+from minitune.finetune import FinetuneConfig
 from minitune.finetune.outputs import choose_folder, describe, next_free
 
 pytestmark = pytest.mark.finetune
@@ -53,7 +53,8 @@ def test_a_failed_run_leaves_no_folder(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--image-size", "100000"], "--image-size must be between 32 (ResNet-18 has 5 stride-2 stages) and 1024, got 100000"),
+    (["--image-size", "100000"],
+     "--image-size must be between 32 (ResNet-18 has 5 stride-2 stages) and 1024, got 100000"),
     (["--lr", "inf"], "--lr must be a finite number, got inf"),
     (["--lr", "nan"], "--lr must be a finite number, got nan"),
     (["--backbone-lr", "-0.1"], "--backbone-lr must be >= 0, got -0.1"),

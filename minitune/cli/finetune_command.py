@@ -16,7 +16,7 @@ def _l2sp(text):
 def register(sub):
     p = sub.add_parser("finetune", help="fine-tune ResNet-18 (default: a small synthetic task, under a minute)",
                        description="Fine-tune ResNet-18. With no arguments: the built-in synthetic shapes task "
-                                   "(10 images per class), from the converted ImageNet weights when present, else "
+                                   "(12 images per class), from the converted ImageNet weights when present, else "
                                    "from minitune's built-in pretrained backbone.")
     p.add_argument("--data", metavar="DIR", help="image folder with train/<class>/ and val/<class>/ "
                                                  "(default: built-in synthetic shapes)")
