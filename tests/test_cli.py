@@ -140,7 +140,8 @@ def test_checkpoint_with_absurd_transform_sizes(trained, tmp_path, capsys, field
     args = ["--data", str(root / "shapes"), "--workers", "0"] if command == "evaluate" else [image]
     assert main([command, "--checkpoint", str(tmp_path / "absurd.npz"), *args]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and f"transforms.{field} is {value!r}; expected an int in [1, 1024]" in err[0]
+    limit = 1024 if field == "crop_size" else 2048
+    assert len(err) == 1 and f"transforms.{field} is {value!r}; expected an int in [1, {limit}]" in err[0]
 
 
 def test_skipped_images_warning_is_one_clean_line(trained, tmp_path):

@@ -4,9 +4,8 @@ import os
 from ..data import ImageFolder, pil_loader
 from ..models import resnet18
 from .checkpoint import load_model_file
+from .config import MAX_IMAGE_SIZE
 from .datasets import eval_transform
-
-MAX_IMAGE_SIZE = 1024  # the largest crop/resize a checkpoint may ask for (ImageNet models use 224/256)
 
 
 def load_checkpoint_model(path):
@@ -19,14 +18,16 @@ def load_checkpoint_model(path):
     if fc is None or fc.shape[0] != len(classes):
         raise ValueError(f"{path}: the head has {None if fc is None else fc.shape[0]} outputs but the metadata "
                          f"names {len(classes)} classes")
-    model = resnet18(num_classes=len(classes))
+    model = resnet18(num_classes=len(classes), width=int(state["conv1.weight"].shape[0]))  # 16: the built-in backbone
     model.load_state_dict(state)
     model.eval()
     t = meta.get("transforms", {})
-    for name in ("crop_size", "resize_size"):  # checked before a Resize(10**6) allocates terabytes
-        if t.get(name) is not None and (type(t[name]) is not int or not 1 <= t[name] <= MAX_IMAGE_SIZE):
-            raise ValueError(f"{path}: transforms.{name} is {t[name]!r:.40}; "
-                             f"expected an int in [1, {MAX_IMAGE_SIZE}]")
+    # Checked before a Resize(10**6) allocates terabytes.  The resize may exceed the crop
+    # (256 for a 224 crop), hence the larger limit for it.
+    for name, limit in (("crop_size", MAX_IMAGE_SIZE), ("resize_size", 2 * MAX_IMAGE_SIZE)):
+        value = t.get(name)
+        if value is not None and (type(value) is not int or not 1 <= value <= limit):
+            raise ValueError(f"{path}: transforms.{name} is {value!r:.40}; expected an int in [1, {limit}]")
     transform = eval_transform(t.get("crop_size", 224), t.get("mean"), t.get("std"), t.get("resize_size"))
     return model, classes, transform
 
