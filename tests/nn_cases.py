@@ -104,6 +104,16 @@ def make_net(nn, lib):
     return Net()
 
 
+def replaced_order(nn):
+    """Names in order after replacing a child of a Sequential and a parameter of a Linear by
+    assignment: (child names, parameter names).  torch keeps each at its place."""
+    seq = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 2))
+    setattr(seq, "0", nn.Linear(2, 2))
+    layer = nn.Linear(2, 2)
+    layer.weight = nn.Parameter(layer.weight.detach().clone())
+    return [n for n, _ in seq.named_children()], [n for n, _ in layer.named_parameters()]
+
+
 def mismatched_state(net, lib):
     """``net``'s state_dict with two keys missing, two unexpected and one of the wrong shape."""
     state = net.state_dict()

@@ -21,6 +21,12 @@ def _net():
     return nn_cases.make_net(nn, mt)
 
 
+def test_replacing_a_child_or_parameter_keeps_its_place():
+    children, parameters = nn_cases.replaced_order(nn)
+    assert children == TORCH["replaced_children"].tolist()
+    assert parameters == TORCH["replaced_parameters"].tolist()
+
+
 def test_attribute_assignment_registers():
     net = _net()
     assert [n for n, _ in net.named_children()] == TORCH["child_names"].tolist()

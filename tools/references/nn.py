@@ -230,7 +230,9 @@ def make_module_facts(save):
          mismatch_error=_error(net.load_state_dict, nn_cases.mismatched_state(net, torch)),
          not_strict_missing=_strings(not_strict.missing_keys), not_strict_unexpected=_strings(not_strict.unexpected_keys),
          shared_parameter_count=np.array(len(list(seq.parameters()))), shared_state_dict_size=np.array(len(seq.state_dict())),
-         missing_attribute_error=_error(getattr, torch.nn.Linear(2, 2), "missing"))
+         missing_attribute_error=_error(getattr, torch.nn.Linear(2, 2), "missing"),
+         replaced_children=_strings(nn_cases.replaced_order(torch.nn)[0]),
+         replaced_parameters=_strings(nn_cases.replaced_order(torch.nn)[1]))
 
 
 def make_layer_facts(save):
