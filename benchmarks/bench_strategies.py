@@ -7,8 +7,15 @@
 For each task — the default offline target task of ``minitune finetune`` and, when it is present,
 the real ants/bees folder (``../shared/data/hymenoptera_data``) — it runs ``fit`` once per strategy:
 ``head``, ``full``, ``bitfit``, ``lora``, layer-wise lr decay, gradual unfreezing, L2-SP, all from the
-built-in backbone (``weights="builtin"``), and ``scratch`` (the ``full`` recipe from a random
-initialization). Same seed, same epochs, same batch size, same image size within a task.
+built-in backbone (``weights="builtin"``), and ``scratch``: the same width-16 ResNet-18 from a random
+initialization (seed 0), trained with every parameter, with the optimizer a run from scratch defaults to
+(Adam, lr 1e-3, as ``--compare-scratch`` does). Same seed, same epochs, same batch size, same image size
+within a task. (``weights="none"`` would build torchvision's width 64, 16 times the parameters; so the
+random width-16 network is written to a file and passed as ``weights``.)
+
+Settings: lr decay γ = 0.7; gradual unfreezing every max(1, epochs // 6) epochs, so that the six stages
+are all training before the end; L2-SP α = 0.1, β = 0.01 (Li et al.'s values); LoRA rank 4, α = r.
+Everything else is ``minitune finetune``'s default (SGD, lr 0.01 from the built-in backbone, batch 16).
 
 Each run is its own Python process, so that its memory is its own: **peak memory** is the process's
 peak resident set size (``ru_maxrss``: Python, numpy, numba, the data and the model together) and
@@ -38,19 +45,47 @@ STRATEGIES = {
     "full": {"strategy": "full"},
     "bitfit": {"strategy": "bitfit"},
     "lora": {"strategy": "lora"},
-    "lr-decay": {"strategy": "full", "lr_decay": 0.5},
-    "gradual unfreezing": {"strategy": "full", "unfreeze_every": 1},
-    "L2-SP": {"strategy": "full", "l2sp": (0.01, 0.01)},
-    "scratch": {"strategy": "full", "weights": "none"},
+    "lr-decay": {"strategy": "full", "lr_decay": 0.7},
+    "gradual unfreezing": {"strategy": "full", "unfreeze_every": "epochs // 6"},
+    "L2-SP": {"strategy": "full", "l2sp": (0.1, 0.01)},
+    "scratch": {"strategy": "full", "weights": "random width 16", "optimizer": "adam", "lr": 1e-3},
 }
+DEFAULT_EPOCHS = {"offline": 15, "hymenoptera": 5}  # minitune finetune's defaults: synthetic set, a folder
 
 
-def task_settings(task, epochs, image_size):
-    """The FinetuneConfig fields shared by every strategy on ``task``."""
-    common = {"weights": "builtin", "epochs": epochs, "seed": 0, "workers": 0, "progress": False}
+def random_init_file(path, num_classes, width, seed):
+    """A randomly initialized width-``width`` ResNet-18 in minitune's weight format: ``scratch`` at the
+    built-in backbone's width."""
+    import minitune
+    from minitune.io.npz_format import save_converted
+    from minitune.models import resnet18
+
+    minitune.manual_seed(seed)
+    model = resnet18(num_classes=num_classes, width=width)
+    save_converted(path, model.state_dict(), {"architecture": "resnet18", "width": width,
+                                              "source": f"random initialization, seed {seed}"})
+    return path
+
+
+def task_settings(task, epochs, image_size, hymenoptera=HYMENOPTERA):
+    """The FinetuneConfig fields shared by every strategy on ``task`` (the offline task at the size
+    ``minitune finetune`` picks for the built-in backbone)."""
+    from minitune.finetune import FinetuneConfig
+
+    common = {"weights": "builtin", "epochs": epochs, "seed": 0, "workers": 0, "progress": False,
+              "overwrite": True}
     if task == "offline":
-        return dict(common, data=None)
-    return dict(common, data=HYMENOPTERA, image_size=image_size)
+        return dict(common, data=None, image_size=FinetuneConfig().resolved("builtin").image_size)
+    return dict(common, data=hymenoptera, image_size=image_size)
+
+
+def config_for(task, name, epochs, image_size, out, hymenoptera=HYMENOPTERA):
+    """The complete FinetuneConfig overrides of strategy ``name`` on ``task`` (JSON-able)."""
+    overrides = dict(task_settings(task, epochs, image_size, hymenoptera), **STRATEGIES[name],
+                     out=os.path.join(out, task, name.replace(" ", "-")))
+    if overrides.get("unfreeze_every") == "epochs // 6":
+        overrides["unfreeze_every"] = max(1, epochs // 6)
+    return overrides
 
 
 def run_one(config_json):
@@ -60,6 +95,13 @@ def run_one(config_json):
     overrides = json.loads(config_json)
     if isinstance(overrides.get("l2sp"), list):
         overrides["l2sp"] = tuple(overrides["l2sp"])
+    if overrides.get("weights") == "random width 16":
+        from minitune.models.weights import weights_width
+
+        classes = 4 if overrides.get("data") is None else len(os.listdir(os.path.join(overrides["data"], "train")))
+        os.makedirs(overrides["out"], exist_ok=True)
+        overrides["weights"] = random_init_file(os.path.join(overrides["out"], "random-init.npz"), classes,
+                                                weights_width("builtin"), overrides["seed"])
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
     result = fit(FinetuneConfig(**overrides), log=lambda *a: None)
@@ -106,22 +148,25 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--tasks", default="offline,hymenoptera", help="comma-separated: offline, hymenoptera")
     p.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated, from: " + ", ".join(STRATEGIES))
-    p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--epochs", type=int, help="default: 15 on the offline task, 5 on ants/bees (the CLI's)")
     p.add_argument("--image-size", type=int, default=64, help="ants/bees image size (the offline task has its own)")
     p.add_argument("--json", default=os.path.join(ROOT, "benchmarks", "bench_strategies.json"))
+    p.add_argument("--hymenoptera", default=HYMENOPTERA, help="the ants/bees folder (default: %(default)s)")
+    p.add_argument("--out", default=os.path.join(ROOT, "runs", "bench_strategies"), help="the runs' folders")
     p.add_argument("--child", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.child:
         return run_one(a.child)
-    results = {"settings": {"epochs": a.epochs, "hymenoptera_image_size": a.image_size, "seed": 0,
+    results = {"settings": {"epochs": {t: a.epochs or DEFAULT_EPOCHS[t] for t in DEFAULT_EPOCHS},
+                            "hymenoptera_image_size": a.image_size, "seed": 0,
                             "date": time.strftime("%Y-%m-%d"), "cpus": os.cpu_count()}, "tasks": {}}
     for task in a.tasks.split(","):
-        if task == "hymenoptera" and not os.path.isdir(HYMENOPTERA):
-            print(f"skipping hymenoptera: {HYMENOPTERA} not found")
+        if task == "hymenoptera" and not os.path.isdir(a.hymenoptera):
+            print(f"skipping hymenoptera: {a.hymenoptera} not found")
             continue
         rows = {}
         for name in a.strategies.split(","):
-            overrides = dict(task_settings(task, a.epochs, a.image_size), **STRATEGIES[name])
+            overrides = config_for(task, name, a.epochs or DEFAULT_EPOCHS[task], a.image_size, a.out, a.hymenoptera)
             t0 = time.perf_counter()
             rows[name] = dict(run_in_child(overrides), config=overrides)
             status = rows[name].get("error") or f"best val acc {rows[name]['best_val_acc']:.3f}"

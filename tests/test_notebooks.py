@@ -58,7 +58,11 @@ def test_nbformat_validates_the_notebook_without_repairing_it(path):
     nbformat = pytest.importorskip("nbformat")
     nb = _load(path)
     before = copy.deepcopy(nb)
-    nbformat.validate(nb, repair_duplicate_cell_ids=False, strip_invalid_metadata=False)
+    normalize = getattr(nbformat.validator, "normalize", None)  # nbformat >= 5.10: what a repair would change
+    if normalize is not None:
+        changes, _ = normalize(copy.deepcopy(nb))
+        assert changes == 0
+    nbformat.validate(nb)
     assert nb == before
 
 
@@ -74,13 +78,13 @@ def test_exercises_close_the_notebook_and_name_their_assignment(path):
 
 
 def _solution_lines():
-    """Every line a student copy strips (stripped of indentation, at least 16 characters: ``return y`` is not a
+    """Every line a student copy strips (stripped of indentation, at least 10 characters: ``return y`` is not a
     solution, ``return g * b, g * a`` is)."""
     lines = set()
     for path, regions in solution_regions(ROOT).items():
         text = path.read_text(encoding="utf-8").splitlines()
         for r in regions:
-            lines |= {ln.strip() for ln in text[r.begin:r.end - 1] if len(ln.strip()) >= 16}
+            lines |= {ln.strip() for ln in text[r.begin:r.end - 1] if len(ln.strip()) >= 10}
     return lines
 
 
