@@ -122,7 +122,7 @@ def test_wrong_architecture_in_metadata(tmp_path):
 
 @pytest.mark.parametrize("weights, error, message", [
     ("/no/such/file.pth", FileNotFoundError, "weights file not found"),
-    (3, TypeError, "weights must be 'imagenet' or a path"),
+    (3, TypeError, "weights must be 'imagenet', 'builtin' or a path"),
 ])
 def test_bad_weights_argument(weights, error, message):
     with pytest.raises(error, match=message):

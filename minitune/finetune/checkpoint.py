@@ -1,11 +1,14 @@
 """Checkpoints of a fine-tuning run.
 
-* ``best.npz`` / ``last.npz``: the model in minitune's converted weight format (torch's key
-  names + metadata: architecture, classes, input transform), so ``minitune weights export``
-  turns them into a ``.pth`` that torchvision loads, and ``--weights``/``--checkpoint`` read them.
-* ``state.npz``: what a resumed run needs besides the model — optimizer and scheduler
-  state, the epoch counter, the history and the best score.  Nested Python state is stored
-  as JSON with its arrays beside it, so the file loads without pickle.
+* ``best.npz``: the best epoch's model in minitune's converted weight format (torch's key
+  names + metadata: architecture, width, classes, input transform; LoRA adapters merged into
+  the weights), so ``minitune weights export`` turns it into a ``.pth`` that torchvision loads,
+  and ``--weights``/``--checkpoint`` read it.
+* ``state.npz``: everything a resumed run needs, as of the last completed epoch — the model
+  (with its LoRA adapters unmerged), optimizer and scheduler state, the epoch counter, the
+  history and the best score.  Nested Python state is stored as JSON with its arrays beside
+  it, so the file loads without pickle.  (No ``last.npz``: the last model is in ``state.npz``;
+  one resumable state and one model, not three copies.)
 """
 import json
 import os
@@ -15,6 +18,7 @@ import numpy as np
 from ..autograd import Tensor
 from ..io.atomic import atomic_write
 from ..io.npz_format import load_converted, save_converted
+from .lora import merged_state_dict
 
 STATE_KEY = "__state__"
 
@@ -32,7 +36,8 @@ def model_metadata(model, classes, image_size, mean, std, resize_size=None, extr
 
 
 def save_model(path, model, metadata):
-    return save_converted(path, model.state_dict(), metadata)
+    """The model's plain ResNet-18 state_dict (LoRA merged) and ``metadata``, atomically."""
+    return save_converted(path, merged_state_dict(model), metadata)
 
 
 def load_model_file(path):
@@ -96,7 +101,21 @@ def load_state(path):
     try:
         with np.load(path, allow_pickle=False) as f:
             text = str(f[STATE_KEY])
-            arrays = [f[f"a{i}"] for i in range(len(f.files) - 1)]
+            arrays = {name: f[name] for name in f.files if name != STATE_KEY}
+        tree = json.loads(text)
     except Exception as exc:  # a truncated or foreign file
-        raise ValueError(f"{path}: unreadable training state ({type(exc).__name__}: {exc})") from None
-    return _decode(json.loads(text), arrays)
+        raise ValueError(f"{path}: unreadable training state ({type(exc).__name__}: {str(exc)[:200]})") from None
+    return _decode(tree, _Arrays(arrays, path))
+
+
+class _Arrays:
+    """``arrays[i]`` → the array stored as ``a{i}``; a missing one is a ValueError naming it."""
+
+    def __init__(self, arrays, path):
+        self.arrays, self.path = arrays, path
+
+    def __getitem__(self, i):
+        if not isinstance(i, int) or f"a{i}" not in self.arrays:
+            raise ValueError(f"{self.path}: training state is incomplete: array {str(i)[:20]!r} is missing "
+                             "(a damaged or hand-edited file; start a new run)")
+        return self.arrays[f"a{i}"]

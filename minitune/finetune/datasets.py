@@ -40,8 +40,9 @@ def make_datasets(config):
                                          image_size=config.image_size, task="shapes", seed=config.seed)
         train.transform = synthetic_transform(config.augment)
         val.transform = synthetic_transform(False)
-        desc = (f"built-in synthetic 'shapes' set: {len(train)} train / {len(val)} val images, "
-                f"{len(train.classes)} classes, {config.image_size}x{config.image_size}")
+        desc = (f"built-in synthetic 'shapes' task (not among the built-in backbone's 50 pretraining classes): "
+                f"{len(train)} train / {len(val)} val images, {len(train.classes)} classes, "
+                f"{config.image_size}x{config.image_size}")
         return train, val, list(train.classes), desc
     root = config.data
     if not os.path.isdir(root):

@@ -17,7 +17,7 @@ def load_checkpoint_model(path):
     if fc is None or fc.shape[0] != len(classes):
         raise ValueError(f"{path}: the head has {None if fc is None else fc.shape[0]} outputs but the metadata "
                          f"names {len(classes)} classes")
-    model = resnet18(num_classes=len(classes))
+    model = resnet18(num_classes=len(classes), width=int(state["conv1.weight"].shape[0]))  # 16: the built-in backbone
     model.load_state_dict(state)
     model.eval()
     t = meta.get("transforms", {})

@@ -9,7 +9,9 @@ import time
 
 
 class Progress:
-    """Wrap an iterable: ``for batch in Progress(loader, "train", unit="img")``.
+    """A progress bar, either wrapping an iterable, ``for batch in Progress(loader, "train", unit="img")``,
+    or on its own, ``with Progress(None, "train", total=n) as bar: … bar.update(k)`` (the loader and
+    the bar then stay separate objects).
 
     ``update(n, loss=…)`` advances by ``n`` units (e.g. images) and records a running loss.
     """
@@ -18,6 +20,7 @@ class Progress:
         self.iterable = iterable
         self.desc = desc
         self.total = total if total is not None else (len(iterable) if hasattr(iterable, "__len__") else None)
+        # (iterable None: a bar driven by update() inside a with block)
         self.unit = unit
         self.stream = stream or sys.stderr
         self.enabled = enabled
@@ -36,6 +39,14 @@ class Progress:
                 yield item
         finally:
             self.close()
+
+    def __enter__(self):
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.close()
+        return False
 
     def update(self, n=1, loss=None):
         self.count += n

@@ -14,7 +14,8 @@ and ``fc`` keeps ``Linear``'s default; ``zero_init_residual=True`` starts each b
 at 0, so every residual branch starts as the identity.
 
 ``width`` (not in torchvision) replaces the 64 base channels, for small test models with
-the same topology and key names: ``resnet18(width=8)``.
+the same topology and key names: ``resnet18(width=8)``.  ``width=None`` (the default) is 64, or
+the width of the pretrained ``weights`` (16 for ``weights="builtin"``).
 """
 from .. import nn
 
@@ -130,6 +131,9 @@ class ResNet(nn.Module):
 
 
 def _resnet(arch, layers, weights, num_classes, zero_init_residual, width):
+    if width is None:  # the width the weights were trained at (16 for weights="builtin"), else torchvision's 64
+        from .weights import weights_width  # lazy: see below
+        width = weights_width(weights, arch)
     model = ResNet(BasicBlock, layers, num_classes=num_classes, zero_init_residual=zero_init_residual, width=width)
     if weights is not None:
         # Imported here, not at the top: weights.py reads files through minitune.io, which only
@@ -139,7 +143,7 @@ def _resnet(arch, layers, weights, num_classes, zero_init_residual, width):
     return model
 
 
-def resnet18(*, weights=None, progress=True, num_classes=1000, zero_init_residual=False, width=64):
+def resnet18(*, weights=None, progress=True, num_classes=1000, zero_init_residual=False, width=None):
     """ResNet-18 (torchvision's): 11,689,512 parameters at width 64 with 1000 classes.
 
     ``weights`` (e.g. ``"IMAGENET1K_V1"``) loads pretrained weights through
@@ -148,6 +152,6 @@ def resnet18(*, weights=None, progress=True, num_classes=1000, zero_init_residua
     return _resnet("resnet18", [2, 2, 2, 2], weights, num_classes, zero_init_residual, width)
 
 
-def resnet34(*, weights=None, progress=True, num_classes=1000, zero_init_residual=False, width=64):
+def resnet34(*, weights=None, progress=True, num_classes=1000, zero_init_residual=False, width=None):
     """ResNet-34 (torchvision's): BasicBlocks [3, 4, 6, 3], 21,797,672 parameters at width 64."""
     return _resnet("resnet34", [3, 4, 6, 3], weights, num_classes, zero_init_residual, width)

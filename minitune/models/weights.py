@@ -2,6 +2,12 @@
 
 ``load_pretrained(model, weights, num_classes, arch)``:
 
+* ``weights="builtin"`` loads minitune's own pretrained backbone, ``weights/resnet18-builtin.npz``,
+  shipped with the repository: a width-16 ResNet-18 (710 k parameters, 2.9 MB) pretrained by
+  ``tools/pretrain.py`` on 50 procedurally drawn classes at 32×32 (its recipe, seed and accuracy
+  are in the file's metadata; ``weights/README.md`` gives its sha256).  It is the offline stand-in
+  for ImageNet: ``resnet18(weights="builtin")`` builds the width-16 model (``width`` defaults to
+  the file's).
 * ``weights="imagenet"`` (also torchvision's names ``"IMAGENET1K_V1"`` and ``"DEFAULT"``) loads the
   converted file that ``minitune weights fetch resnet18`` writes (``weights/resnet18-imagenet.npz``,
   see :func:`minitune.io.weights_dir`); if it is missing the error names that command.
@@ -19,20 +25,57 @@ torchvision differs: ``resnet18(weights=..., num_classes=k)`` with k ≠ 1000 ra
 replace ``model.fc`` by hand after loading.  Here it is one call.
 """
 import collections
+import json
 import os
 import pathlib
 
 import numpy as np
 
 from ..io.convert import read_weights
-from ..io.fetch import converted_path
+from ..io.fetch import converted_path, weights_dir
 
 IMAGENET_NAMES = ("imagenet", "IMAGENET1K_V1", "DEFAULT", "ResNet18_Weights.IMAGENET1K_V1")
+BUILTIN = "builtin"
+BUILTIN_FILE = "resnet18-builtin.npz"
 HEADS = {"resnet18": "fc", "resnet34": "fc"}
+
+
+def builtin_path():
+    """The shipped built-in backbone: ``weights/resnet18-builtin.npz`` next to the package (a checkout),
+    else in :func:`minitune.io.weights_dir` (e.g. ``$MINITUNE_WEIGHTS_DIR``)."""
+    shipped = pathlib.Path(__file__).resolve().parents[2] / "weights" / BUILTIN_FILE
+    return shipped if shipped.is_file() else weights_dir() / BUILTIN_FILE
+
+
+def weights_width(weights, arch="resnet18"):
+    """The base width of the model ``weights`` fits: the ``width`` in a converted file's metadata
+    (16 for ``"builtin"``), else the channels of its ``conv1.weight``; 64 for ImageNet and ``.pth`` files."""
+    if weights is None or (isinstance(weights, str) and weights in IMAGENET_NAMES):
+        return 64
+    path = resolve_weights(weights, arch)
+    if path.suffix != ".npz":
+        return 64
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            if "__metadata__" in f.files:
+                width = json.loads(str(f["__metadata__"])).get("width")
+                if width is not None:
+                    return int(width)
+            return int(f["conv1.weight"].shape[0]) if "conv1.weight" in f.files else 64
+    except (OSError, ValueError, KeyError):
+        return 64  # an unreadable file: load_pretrained reports it properly
 
 
 def resolve_weights(weights, arch="resnet18"):
     """The file that ``weights`` names: the converted ImageNet file for ``"imagenet"``, or the path itself."""
+    if isinstance(weights, str) and weights == BUILTIN:
+        path = builtin_path()
+        if not path.exists():
+            raise FileNotFoundError(f"the built-in {arch} backbone is missing at {path}; regenerate it with: "
+                                    "python tools/pretrain.py (see weights/README.md)")
+        if arch != "resnet18":
+            raise ValueError(f"the built-in backbone is a resnet18, not {arch}")
+        return path
     if isinstance(weights, str) and weights in IMAGENET_NAMES:
         path = converted_path(arch)
         if not path.exists():
@@ -40,7 +83,7 @@ def resolve_weights(weights, arch="resnet18"):
                                     f"run: minitune weights fetch {arch}")
         return path
     if not isinstance(weights, (str, os.PathLike)):
-        raise TypeError(f"weights must be 'imagenet' or a path to a .npz/.pth file, got {type(weights).__name__}")
+        raise TypeError(f"weights must be 'imagenet', 'builtin' or a path to a .npz/.pth file, got {type(weights).__name__}")
     path = pathlib.Path(weights)
     if not path.exists():
         raise FileNotFoundError(f"weights file not found: {path} (use weights='imagenet' for the ImageNet "
