@@ -129,7 +129,7 @@ def run_in_child(overrides):
 
 
 def markdown_table(task, rows):
-    lines = [f"| strategy ({task}) | best val acc | macro-F1 | trainable params | s/epoch | peak memory (+training) |",
+    lines = [f"| {task} | best val acc | macro-F1 | trainable params | s/epoch | peak memory (+training) |",
              "|---|---|---|---|---|---|"]
     for name, r in rows.items():
         if "error" in r:
@@ -153,6 +153,7 @@ def main(argv=None):
     p.add_argument("--json", default=os.path.join(ROOT, "benchmarks", "bench_strategies.json"))
     p.add_argument("--hymenoptera", default=HYMENOPTERA, help="the ants/bees folder (default: %(default)s)")
     p.add_argument("--out", default=os.path.join(ROOT, "runs", "bench_strategies"), help="the runs' folders")
+    p.add_argument("--markdown", help="also write the tables to this Markdown file")
     p.add_argument("--child", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.child:
@@ -178,6 +179,9 @@ def main(argv=None):
         print()
         print(markdown_table(task, rows))
         print()
+    if a.markdown:
+        with open(a.markdown, "w") as f:
+            f.write("\n\n".join(markdown_table(t, rows) for t, rows in results["tasks"].items()) + "\n")
     return results
 
 
