@@ -96,3 +96,20 @@ def test_write_image_folder_round_trip(tmp_path):
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         SyntheticImages(2, **kwargs)
+
+
+def test_source_task_is_deterministic_disjoint_and_has_50_classes():
+    from minitune.data.source_task import CLASSES, render_source_task
+    from minitune.data.synthetic import TASKS
+
+    assert len(CLASSES) == len(set(CLASSES)) == 50
+    target = set(TASKS["shapes"][0])  # the fine-tuning task's classes are not pretraining classes
+    assert not target & set(CLASSES) and not any(name.split("_")[0] in target for name in CLASSES)
+    x, y = render_source_task(2, size=32, seed=0)
+    again, _ = render_source_task(2, size=32, seed=0)
+    assert x.shape == (100, 32, 32, 3) and x.dtype == np.uint8 and y.tolist() == [i // 2 for i in range(100)]
+    np.testing.assert_array_equal(x, again)
+    later, _ = render_source_task(1, size=32, seed=0, start=1)  # sample 1 of each class, on its own
+    np.testing.assert_array_equal(later, x[1::2])
+    val, _ = render_source_task(2, size=32, seed=0, split="val")
+    assert not any((val[i] == x[i]).all() for i in range(100))

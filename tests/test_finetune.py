@@ -1,7 +1,6 @@
 """The fine-tuning loop: strategies, checkpoints, resume, interruption, reports."""
 import csv
 import json
-import os
 
 import numpy as np
 import pytest
@@ -153,7 +152,8 @@ def test_state_file_round_trip(tmp_path):
 
 @pytest.mark.parametrize("kw, message", [
     (dict(strategy="middle"), "--strategy"), (dict(epochs=0), "--epochs"), (dict(image_size=16), "--image-size"),
-    (dict(image_size=100000), "--image-size must be between 32 .* and 1024"), (dict(lr=float("inf")), "--lr must be a finite"),
+    (dict(image_size=100000), "--image-size must be between 32 .* and 1024"),
+    (dict(lr=float("inf")), "--lr must be a finite"),
     (dict(backbone_lr=-0.1), "--backbone-lr must be >= 0"), (dict(lr_decay=0.0), "--lr-decay must be positive"),
     (dict(l2sp=(0.1,)), "--l2sp must be two"), (dict(strategy="head", unfreeze_every=1), "--unfreeze-every needs"),
     (dict(backbone_lr=0.1, lr_decay=0.5), "choose one"), (dict(lora_rank=0), "--lora-rank must be positive"),
@@ -165,7 +165,8 @@ def test_bad_config_is_a_clear_error(tmp_path, kw, message):
 
 def test_synthetic_default_learns(tmp_path):
     """From scratch, a few epochs on the synthetic shapes beat chance (25 %) clearly."""
-    result = fit(FinetuneConfig(out=str(tmp_path / "learn"), weights="none", image_size=32, epochs=4, workers=0, width=16,
+    result = fit(FinetuneConfig(out=str(tmp_path / "learn"), weights="none", image_size=32, epochs=4, workers=0,
+                                width=16,
                                 synthetic_train_per_class=40, synthetic_val_per_class=15, progress=False),
                  log=lambda *a: None)
     assert result["config"]["optimizer"] == "adam"  # chosen for training from scratch
@@ -174,7 +175,8 @@ def test_synthetic_default_learns(tmp_path):
 
 def test_head_on_real_photos(tmp_path, hymenoptera):
     """ants vs bees end to end (skipped without the data): the tutorial's 244/153 split, both classes."""
-    result = fit(FinetuneConfig(data=str(hymenoptera), weights="none", strategy="head", image_size=64, epochs=2, width=16,
+    result = fit(FinetuneConfig(data=str(hymenoptera), weights="none", strategy="head", image_size=64, epochs=2,
+                                width=16,
                                 workers=2, out=str(tmp_path / "hym"), progress=False), log=lambda *a: None)
     assert result["classes"] == ["ants", "bees"]
     assert "244 train / 153 val" in result["data"]

@@ -165,7 +165,7 @@ def test_l2sp_step_by_hand():
     set_train_mode(model, True, "full")
     _step(model, opt)  # first step from θ⁰: backbone term α(θ − θ⁰) = 0, head term βθ
     w = model.layer2[0].conv1.weight
-    np.testing.assert_allclose(w.data, theta0["layer2.0.conv1.weight"] - 0.1 * (w.grad.data - 0.0), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(w.data, theta0["layer2.0.conv1.weight"] - 0.1 * w.grad.data, rtol=1e-6, atol=1e-7)
     fc = model.fc.weight  # grad holds g + βθ (added in place before the step)
     np.testing.assert_allclose(fc.data, theta0["fc.weight"] - 0.1 * fc.grad.data, rtol=1e-6, atol=1e-7)
     theta1 = _arrays(model)

@@ -3,17 +3,20 @@ import argparse
 
 
 def _l2sp(text):
+    """"α,β" → (α, β); checked here, not by argparse, so that a mistake is one line (exit 2)."""
+    if text is None:
+        return None
     try:
         alpha, beta = (float(v) for v in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected two numbers ALPHA,BETA (e.g. 0.01,0.01), got {text!r}") from None
+        raise ValueError(f"--l2sp expected two numbers ALPHA,BETA (e.g. 0.01,0.01), got {text!r}") from None
     return alpha, beta
 
 
 def register(sub):
     p = sub.add_parser("finetune", help="fine-tune ResNet-18 (default: a small synthetic task, under a minute)",
                        description="Fine-tune ResNet-18. With no arguments: the built-in synthetic shapes task "
-                                   "(10 images per class), from the converted ImageNet weights when present, else "
+                                   "(12 images per class), from the converted ImageNet weights when present, else "
                                    "from minitune's built-in pretrained backbone.")
     p.add_argument("--data", metavar="DIR", help="image folder with train/<class>/ and val/<class>/ "
                                                  "(default: built-in synthetic shapes)")
@@ -33,7 +36,7 @@ def register(sub):
                                                                "(fc=0, layer4=1, …, stem=5) at lr·γᵏ")
     p.add_argument("--unfreeze-every", type=int, metavar="E", help="gradual unfreezing: the head first, one more "
                                                                    "stage (top first) every E epochs")
-    p.add_argument("--l2sp", type=_l2sp, metavar="α,β", help="L2-SP: α/2‖θ−θ⁰‖² on the backbone + β/2‖θ‖² on "
+    p.add_argument("--l2sp", metavar="α,β", help="L2-SP: α/2‖θ−θ⁰‖² on the backbone + β/2‖θ‖² on "
                                                              "the head")
     p.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (default 0.9)")
     p.add_argument("--weight-decay", type=float, default=0.0)
@@ -63,7 +66,7 @@ def run(args):
 
     config = FinetuneConfig(data=args.data, weights=args.weights, strategy=args.strategy, optimizer=args.optimizer,
                             lr=args.lr, backbone_lr=args.backbone_lr, lr_decay=args.lr_decay,
-                            unfreeze_every=args.unfreeze_every, l2sp=args.l2sp, lora_rank=args.lora_rank,
+                            unfreeze_every=args.unfreeze_every, l2sp=_l2sp(args.l2sp), lora_rank=args.lora_rank,
                             lora_alpha=args.lora_alpha, momentum=args.momentum,
                             weight_decay=args.weight_decay, freeze_bn=args.freeze_bn, schedule=args.schedule,
                             epochs=args.epochs, batch_size=args.batch_size, image_size=args.image_size,

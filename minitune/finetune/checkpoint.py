@@ -116,6 +116,6 @@ class _Arrays:
 
     def __getitem__(self, i):
         if not isinstance(i, int) or f"a{i}" not in self.arrays:
-            raise ValueError(f"{self.path}: training state is incomplete: array {str(i)[:20]!r} is missing "
+            raise ValueError(f"{self.path}: training state is incomplete: array 'a{str(i)[:20]}' is missing "
                              "(a damaged or hand-edited file; start a new run)")
         return self.arrays[f"a{i}"]

@@ -1,7 +1,7 @@
 """``FinetuneConfig``: every knob of a fine-tuning run.
 
 The defaults make the main job a real fine-tuning demo offline: the built-in synthetic
-``shapes`` task with few images per class (10 train, 50 val per class), from the converted
+``shapes`` task with few images per class (12 train, 50 val per class), from the converted
 ImageNet weights when present, else from minitune's built-in pretrained backbone
 (``weights/resnet18-builtin.npz``), SGD with momentum 0.9 as the classic transfer-learning tutorial.
 """
@@ -45,7 +45,7 @@ class FinetuneConfig:
     out: str = None  # default: runs/finetune, runs/finetune-2, … (the first that is free)
     overwrite: bool = False  # allow --out to name a folder that holds a finished run
     resume: str = None  # a previous run's output folder: continue from its state.npz
-    synthetic_train_per_class: int = 10
+    synthetic_train_per_class: int = 12
     synthetic_val_per_class: int = 50
     progress: bool = True
 

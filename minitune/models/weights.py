@@ -83,7 +83,8 @@ def resolve_weights(weights, arch="resnet18"):
                                     f"run: minitune weights fetch {arch}")
         return path
     if not isinstance(weights, (str, os.PathLike)):
-        raise TypeError(f"weights must be 'imagenet', 'builtin' or a path to a .npz/.pth file, got {type(weights).__name__}")
+        raise TypeError(f"weights must be 'imagenet', 'builtin' or a path to a .npz/.pth file, "
+                        f"got {type(weights).__name__}")
     path = pathlib.Path(weights)
     if not path.exists():
         raise FileNotFoundError(f"weights file not found: {path} (use weights='imagenet' for the ImageNet "
