@@ -20,7 +20,8 @@ Everything else is ``minitune finetune``'s default (SGD, lr 0.01 from the built-
 Each run is its own Python process, so that its memory is its own: **peak memory** is the process's
 peak resident set size (``ru_maxrss``: Python, numpy, numba, the data and the model together) and
 **+training** is that peak minus the resident size just before ``fit`` started (imports, compiled
-kernels and the interpreter excluded). **s/epoch** is the mean wall time of an epoch (train + val);
+kernels and the interpreter excluded). **Trainable params** are counted when the run ends (gradual
+unfreezing starts with the head alone and has unfrozen a stage every E epochs by then). **s/epoch** is the mean wall time of an epoch (train + val);
 for ``head`` without augmentation the backbone features are computed once before the epochs, and
 that one-off time is shown apart. Wall times on a shared machine vary by tens of percent; compare
 accuracies across strategies, and times only roughly.
@@ -129,7 +130,7 @@ def run_in_child(overrides):
 
 
 def markdown_table(task, rows):
-    lines = [f"| {task} | best val acc | macro-F1 | trainable params | s/epoch | peak memory (+training) |",
+    lines = [f"| {task} | best val acc | macro-F1 | trainable params (at the end) | s/epoch | peak memory (+training) |",
              "|---|---|---|---|---|---|"]
     for name, r in rows.items():
         if "error" in r:
