@@ -93,3 +93,16 @@ def test_describe_lists_sizes(tmp_path):
     (tmp_path / "a.bin").write_bytes(b"x" * 1500)
     (tmp_path / "b.csv").write_bytes(b"y" * 10)
     assert describe(str(tmp_path)) == f"wrote {tmp_path}: a.bin 1.5 kB, b.csv 10 B — 1.5 kB in all"
+
+
+def test_a_checkpoint_with_an_absurd_stored_size_is_a_one_line_error(tmp_path, capsys):
+    from minitune.finetune.checkpoint import model_metadata, save_model
+    from minitune.models import resnet18
+
+    model = resnet18(num_classes=2, width=4)
+    meta = model_metadata(model, ["a", "b"], 32, (0.5,) * 3, (0.5,) * 3)
+    meta["transforms"]["resize_size"] = 10 ** 6
+    save_model(tmp_path / "bad.npz", model, meta)
+    assert main(["predict", "--checkpoint", str(tmp_path / "bad.npz"), "x.jpg"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "the stored resize_size must be an int in 1…4096, got 1000000" in err[0]

@@ -132,3 +132,35 @@ def test_bad_weights_argument(weights, error, message):
 def test_full_size_resnet18_matches_torchvision_keys_and_params():
     state = resnet18().state_dict()
     assert list(state) == resnet_keys() and num_params(state) == 11689512
+
+
+def test_builtin_backbone_is_shipped_with_its_recipe_and_stated_hash():
+    import hashlib
+    import pathlib
+
+    from minitune.io.npz_format import load_converted
+    from minitune.models.weights import builtin_path
+
+    path = builtin_path()
+    assert path.is_file(), "weights/resnet18-builtin.npz is shipped with the repository"
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    readme = (pathlib.Path(__file__).resolve().parents[1] / "weights" / "README.md").read_text()
+    assert digest in readme, "weights/README.md states the sha256 of the shipped file"
+    state, meta = load_converted(path)
+    assert meta["width"] == 16 and meta["num_classes"] == 50 and len(meta["categories"]) == 50
+    assert meta["seed"] == 0 and meta["recipe"]["script"] == "tools/pretrain.py"
+    assert meta["metrics"]["source val acc@1"] > 0.5 and path.stat().st_size < 5e6
+    model = resnet18(weights="builtin", num_classes=50)  # the source model, its 50-way head included
+    assert model.conv1.out_channels == 16 and model.fc.out_features == 50
+    np.testing.assert_array_equal(model_arrays(model)["fc.weight"], state["fc.weight"])
+    np.testing.assert_array_equal(model_arrays(model)["layer4.1.bn2.running_var"], state["layer4.1.bn2.running_var"])
+
+
+def test_builtin_with_a_new_head_and_a_clear_error_when_missing(tmp_path, monkeypatch, capsys):
+    from minitune.models import weights as W
+
+    model = resnet18(weights="builtin", num_classes=4)
+    assert model.fc.out_features == 4 and "50-way fc head was replaced" in capsys.readouterr().out
+    monkeypatch.setattr(W, "builtin_path", lambda: tmp_path / "resnet18-builtin.npz")
+    with pytest.raises(FileNotFoundError, match="regenerate it with: python tools/pretrain.py"):
+        resnet18(weights="builtin")

@@ -43,7 +43,7 @@ def register(sub):
     p.add_argument("--freeze-bn", action="store_true", help="keep BatchNorm running statistics frozen")
     p.add_argument("--schedule", choices=["none", "step", "cosine"], default="none",
                    help="learning-rate schedule, stepped per epoch (step: x0.1 every 7 epochs)")
-    p.add_argument("--epochs", type=int, help="default: 15 on the synthetic set, 5 on a folder")
+    p.add_argument("--epochs", type=int, help="default: 8 on the synthetic set, 5 on a folder")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--image-size", type=int, help="32…1024 (default: 32 from the built-in backbone, 64 otherwise "
                                                   "on the synthetic set; 224 on a folder)")

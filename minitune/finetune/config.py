@@ -36,7 +36,7 @@ class FinetuneConfig:
     schedule: str = "none"
     step_size: int = 7
     gamma: float = 0.1
-    epochs: int = None  # default: 15 on the synthetic set, 5 on a folder
+    epochs: int = None  # default: 8 on the synthetic set, 5 on a folder
     batch_size: int = 16
     image_size: int = None  # default: the built-in backbone's 32, or 64 on the synthetic set; 224 on a folder
     augment: bool = None  # default: on for a folder except with "head" (which then caches features); off on synthetic
@@ -66,7 +66,7 @@ class FinetuneConfig:
         if c.lr is None:
             c.lr = 1e-2 if (w == "builtin" and c.optimizer == "sgd") else 1e-3
         if c.epochs is None:
-            c.epochs = 15 if synthetic else 5
+            c.epochs = 8 if synthetic else 5
         if c.image_size is None:
             c.image_size = (32 if w == "builtin" else 64) if synthetic else 224
         if c.augment is None:

@@ -4,6 +4,7 @@ import os
 from ..data import ImageFolder, pil_loader
 from ..models import resnet18
 from .checkpoint import load_model_file
+from .config import MAX_IMAGE_SIZE
 from .datasets import eval_transform
 
 
@@ -21,6 +22,11 @@ def load_checkpoint_model(path):
     model.load_state_dict(state)
     model.eval()
     t = meta.get("transforms", {})
+    for key in ("crop_size", "resize_size"):
+        value = t.get(key, 224)
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 4 * MAX_IMAGE_SIZE:
+            raise ValueError(f"{path}: the stored {key} must be an int in 1…{4 * MAX_IMAGE_SIZE}, "
+                             f"got {str(value)[:40]}")
     transform = eval_transform(t.get("crop_size", 224), t.get("mean"), t.get("std"), t.get("resize_size"))
     return model, classes, transform
 
