@@ -7,11 +7,10 @@
 For each task — the default offline target task of ``minitune finetune`` and, when it is present,
 the real ants/bees folder (``../shared/data/hymenoptera_data``) — it runs ``fit`` once per strategy:
 ``head``, ``full``, ``bitfit``, ``lora``, layer-wise lr decay, gradual unfreezing, L2-SP, all from the
-built-in backbone (``weights="builtin"``), and ``scratch``: the same width-16 ResNet-18 from a random
-initialization (seed 0), trained with every parameter, with the optimizer a run from scratch defaults to
-(Adam, lr 1e-3, as ``--compare-scratch`` does). Same seed, same epochs, same batch size, same image size
-within a task. (``weights="none"`` would build torchvision's width 64, 16 times the parameters; so the
-random width-16 network is written to a file and passed as ``weights``.)
+built-in backbone (``weights="builtin"``), and ``scratch``: the same width-16 ResNet-18 (``width=16``) from a random
+initialization (``weights="none"``), every parameter trained, with the optimizer a run from scratch
+defaults to (Adam, lr 1e-3, as ``--compare-scratch`` does). Same seed, same epochs, same batch size,
+same image size within a task.
 
 Settings: lr decay γ = 0.7; gradual unfreezing every max(1, epochs // 6) epochs, so that the six stages
 are all training before the end; L2-SP α = 0.1, β = 0.01 (Li et al.'s values); LoRA rank 4, α = r.
@@ -49,23 +48,9 @@ STRATEGIES = {
     "lr-decay": {"strategy": "full", "lr_decay": 0.7},
     "gradual unfreezing": {"strategy": "full", "unfreeze_every": "epochs // 6"},
     "L2-SP": {"strategy": "full", "l2sp": (0.1, 0.01)},
-    "scratch": {"strategy": "full", "weights": "random width 16", "optimizer": "adam", "lr": 1e-3},
+    "scratch": {"strategy": "full", "weights": "none", "width": "the backbone's"},
 }
 DEFAULT_EPOCHS = {"offline": 15, "hymenoptera": 5}  # minitune finetune's defaults: synthetic set, a folder
-
-
-def random_init_file(path, num_classes, width, seed):
-    """A randomly initialized width-``width`` ResNet-18 in minitune's weight format: ``scratch`` at the
-    built-in backbone's width."""
-    import minitune
-    from minitune.io.npz_format import save_converted
-    from minitune.models import resnet18
-
-    minitune.manual_seed(seed)
-    model = resnet18(num_classes=num_classes, width=width)
-    save_converted(path, model.state_dict(), {"architecture": "resnet18", "width": width,
-                                              "source": f"random initialization, seed {seed}"})
-    return path
 
 
 def task_settings(task, epochs, image_size, hymenoptera=HYMENOPTERA):
@@ -86,6 +71,10 @@ def config_for(task, name, epochs, image_size, out, hymenoptera=HYMENOPTERA):
                      out=os.path.join(out, task, name.replace(" ", "-")))
     if overrides.get("unfreeze_every") == "epochs // 6":
         overrides["unfreeze_every"] = max(1, epochs // 6)
+    if overrides.get("width") == "the backbone's":
+        from minitune.models.weights import weights_width
+
+        overrides["width"] = weights_width("builtin")
     return overrides
 
 
@@ -96,13 +85,6 @@ def run_one(config_json):
     overrides = json.loads(config_json)
     if isinstance(overrides.get("l2sp"), list):
         overrides["l2sp"] = tuple(overrides["l2sp"])
-    if overrides.get("weights") == "random width 16":
-        from minitune.models.weights import weights_width
-
-        classes = 4 if overrides.get("data") is None else len(os.listdir(os.path.join(overrides["data"], "train")))
-        os.makedirs(overrides["out"], exist_ok=True)
-        overrides["weights"] = random_init_file(os.path.join(overrides["out"], "random-init.npz"), classes,
-                                                weights_width("builtin"), overrides["seed"])
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
     result = fit(FinetuneConfig(**overrides), log=lambda *a: None)
