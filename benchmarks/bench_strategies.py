@@ -50,7 +50,11 @@ STRATEGIES = {
     "L2-SP": {"strategy": "full", "l2sp": (0.1, 0.01)},
     "scratch": {"strategy": "full", "weights": "none", "width": "the backbone's"},
 }
-DEFAULT_EPOCHS = {"offline": 15, "hymenoptera": 5}  # minitune finetune's defaults: synthetic set, a folder
+def default_epochs(task):
+    """``minitune finetune``'s default epochs: on the synthetic set from the built-in backbone, on a folder."""
+    from minitune.finetune import FinetuneConfig
+
+    return FinetuneConfig(data=None if task == "offline" else HYMENOPTERA).resolved("builtin").epochs
 
 
 def task_settings(task, epochs, image_size, hymenoptera=HYMENOPTERA):
@@ -131,7 +135,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--tasks", default="offline,hymenoptera", help="comma-separated: offline, hymenoptera")
     p.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated, from: " + ", ".join(STRATEGIES))
-    p.add_argument("--epochs", type=int, help="default: 15 on the offline task, 5 on ants/bees (the CLI's)")
+    p.add_argument("--epochs", type=int, help="default: minitune finetune's (on the synthetic set, on a folder)")
     p.add_argument("--image-size", type=int, default=64, help="ants/bees image size (the offline task has its own)")
     p.add_argument("--json", default=os.path.join(ROOT, "benchmarks", "bench_strategies.json"))
     p.add_argument("--hymenoptera", default=HYMENOPTERA, help="the ants/bees folder (default: %(default)s)")
@@ -141,7 +145,7 @@ def main(argv=None):
     a = p.parse_args(argv)
     if a.child:
         return run_one(a.child)
-    results = {"settings": {"epochs": {t: a.epochs or DEFAULT_EPOCHS[t] for t in DEFAULT_EPOCHS},
+    results = {"settings": {"epochs": {t: a.epochs or default_epochs(t) for t in ("offline", "hymenoptera")},
                             "hymenoptera_image_size": a.image_size, "seed": 0,
                             "date": time.strftime("%Y-%m-%d"), "cpus": os.cpu_count()}, "tasks": {}}
     for task in a.tasks.split(","):
@@ -150,7 +154,7 @@ def main(argv=None):
             continue
         rows = {}
         for name in a.strategies.split(","):
-            overrides = config_for(task, name, a.epochs or DEFAULT_EPOCHS[task], a.image_size, a.out, a.hymenoptera)
+            overrides = config_for(task, name, a.epochs or default_epochs(task), a.image_size, a.out, a.hymenoptera)
             t0 = time.perf_counter()
             rows[name] = dict(run_in_child(overrides), config=overrides)
             status = rows[name].get("error") or f"best val acc {rows[name]['best_val_acc']:.3f}"
