@@ -14,7 +14,6 @@ from .autograd import Function, Tensor  # noqa: F401
 from .autograd.gradcheck import GradcheckError, gradcheck  # noqa: F401
 from .autograd.dtypes import bool_ as bool  # noqa: F401,A001 - torch.bool
 from .random import Generator, initial_seed, manual_seed, seed  # noqa: F401
-from .serialization import load, save  # noqa: F401
 
 __version__ = "0.1.0"
 
@@ -26,11 +25,13 @@ _SUBMODULES = ("kernels", "nn", "models", "optim", "io", "data", "metrics", "fin
 
 
 def __getattr__(name):
+    import importlib  # PEP 562: runs only on the first use of a name below
     if name in _SUBMODULES:
-        import importlib
         return importlib.import_module(f"{__name__}.{name}")
+    if name in ("save", "load"):  # torch.save / torch.load, from minitune.serialization
+        return getattr(importlib.import_module(f"{__name__}.serialization"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_SUBMODULES))
+    return sorted(set(globals()) | set(_SUBMODULES) | {"save", "load"})

@@ -49,7 +49,7 @@ def _to_tensors(obj):
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
     """``torch.load(f)``: the object saved in ``f`` (a path or a binary file), with Tensors for arrays."""
-    from .io import load as io_load
+    from .io import load as io_load  # io is only needed when a file is read
 
     if map_location is not None and not callable(map_location) and not isinstance(map_location, dict):
         check_device(map_location, "minitune.load(map_location=)")

@@ -21,7 +21,7 @@ def check_create_graph(create_graph):
 
 
 def check_inputs(inputs, where):
-    from .tensor import Tensor
+    from .tensor import Tensor  # here, not at the top: tensor.py's backward() calls this module (a cycle)
 
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if not inputs:
@@ -50,7 +50,7 @@ def output_gradient(output, gradient, where):
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
          allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """Gradients of ``outputs`` with respect to ``inputs`` (see the module docstring); a tuple of Tensors."""
-    from .tensor import Tensor
+    from .tensor import Tensor  # here, not at the top: tensor.py's backward() calls this module (a cycle)
 
     check_create_graph(create_graph)
     if is_grads_batched:

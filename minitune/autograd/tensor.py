@@ -181,7 +181,7 @@ class Tensor(ArithmeticMethods, ReductionMethods, ShapeMethods):
         """Accumulate dL/dleaf into every leaf's ``.grad``, with L = this tensor (or ⟨gradient, this⟩).
 
         ``inputs=[a, b]``: only ``a.grad`` and ``b.grad`` receive the gradient (leaves or not)."""
-        from .differentiation import check_create_graph, check_inputs, output_gradient
+        from .differentiation import check_create_graph, check_inputs, output_gradient  # it imports Tensor (a cycle)
         check_create_graph(create_graph)
         g = output_gradient(self, gradient, "backward")
         if inputs is not None:

@@ -94,7 +94,7 @@ class ArithmeticMethods:
         return Abs.apply(self)
 
     def __matmul__(self, other):
-        from .ops.matmul import MatMul
+        from .ops.matmul import MatMul  # here: the ops import tensor.py, which builds itself from this file (a cycle)
         other = _operand(other, self)
         if self.dtype != other.dtype:
             raise TypeError(f"matmul: both arguments must have the same dtype, got {self.dtype} and {other.dtype}")

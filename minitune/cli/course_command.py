@@ -30,7 +30,7 @@ def register(sub):
 
 
 def run_build(args):
-    from ..course.autograder import write_autograder
+    from ..course.autograder import write_autograder  # loaded when the command runs: `minitune --help` stays light
     from ..course.build import build
 
     if not args.out and not args.autograder:
@@ -53,7 +53,7 @@ def run_build(args):
 
 
 def run_grade(args):
-    from ..course.check import check
+    from ..course.check import check  # loaded when the command runs: `minitune --help` stays light
     from ..course.grade import GradeError, grade, is_student_copy, solution_root
 
     try:
@@ -73,7 +73,7 @@ def run_grade(args):
 
 
 def run_check(args):
-    from ..course.check import check
+    from ..course.check import check  # loaded when the command runs: `minitune --help` stays light
     from ..course.grade import GradeError
 
     try:
