@@ -119,8 +119,12 @@ def test_copy_is_complete_and_leaks_no_stripped_line(copies, assignment):
         if path.relative_to(tree).as_posix() == TORCHVISION_COPY:
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
-        leaks += [f"{path.relative_to(tree)}: {line}" for line in stripped if line in text]
-    assert not leaks, leaks[:10]
+        if path.suffix == ".py":  # a whole line (code or docstring): `return grad_x` inside `return grad_x, …` is no leak
+            text_lines = {line.split("  #")[0].strip() for line in text.splitlines()}
+            leaks += [f"{path.relative_to(tree)}: {line}" for line in stripped if line in text_lines]
+        else:  # README, ASSIGNMENT.md, notebooks (lines inside JSON strings)
+            leaks += [f"{path.relative_to(tree)}: {line}" for line in stripped if line in text]
+    assert not leaks, leaks[:40]
     kept = _region_lines({n for n in ASSIGNMENTS if n < assignment})
     copy_source = "\n".join(p.read_text(encoding="utf-8") for p in (tree / "minitune").rglob("*.py"))
     assert all(line in copy_source for line in kept)
