@@ -151,6 +151,13 @@ CASES = {
     "conv_replicate": (_normal((1, 2, 6, 7), (3, 2, 3, 3)), _conv_module((1, 2), "replicate")),
     "conv_circular": (_normal((2, 2, 5, 6), (3, 2, 3, 3)), _conv_module(1, "circular")),
     "conv_same_reflect": (_normal((1, 2, 6, 7), (3, 2, 4, 4)), _conv_module("same", "reflect", kernel=4)),
+    # F.conv2d's string padding (the extra row/column of an even 'same' goes right/bottom, as torch)
+    "functional_conv_same_even_kernel": (_normal((1, 2, 6, 7), (3, 2, 4, 4)),
+                                         lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding="same")),
+    "functional_conv_same_dilated": (_normal((2, 2, 8, 7), (3, 2, 3, 3)),
+                                     lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding="same", dilation=2)),
+    "functional_conv_valid": (_normal((1, 2, 6, 7), (3, 2, 3, 3)),
+                              lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding="valid")),
     "pad_constant_value_and_crop": (_normal((2, 3, 4)), lambda lib, x: lib.nn.functional.pad(x, (1, -1, 2, 0), value=0.5)),
     "pad_reflect_3d": (_normal((2, 5, 4)), lambda lib, x: lib.nn.functional.pad(x, (3, 2), mode="reflect")),
 }
@@ -159,7 +166,8 @@ CASES = {
 # weight into the layer under no_grad, so only x is differentiated there)
 SMOOTH = {"setitem_value_grad": [0, 1], "clamp_tensor_bounds": [0, 1, 2], "avg_pool_expanded": [0],
           "max_pool_expanded": [0], "conv_same_even_kernel": [0], "conv_reflect": [0], "conv_circular": [0],
-          "conv_same_reflect": [0], "pad_constant_value_and_crop": [0], "pad_reflect_3d": [0],
+          "conv_same_reflect": [0], "pad_constant_value_and_crop": [0],
+          "functional_conv_same_even_kernel": [0, 1], "functional_conv_same_dilated": [0, 1], "pad_reflect_3d": [0],
           "sigmoid_float64": [0], "cross_entropy_masked_none": [0]}
 
 

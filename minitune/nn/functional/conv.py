@@ -13,13 +13,14 @@ Vector-Jacobian products, for the upstream gradient g_y (col = im2col(x), W₂ =
 kernels live in ``minitune/kernels/conv2d.py`` (im2col + GEMM) and ``winograd.py`` (3×3
 stride-1 convolutions); the backward unfolds x again (into a reused workspace) instead of
 keeping the forward's columns: far less memory, and no slower.
-Unbatched (C, H, W) input is accepted, as in torch.  ``padding`` is an int or a pair
-(torch's string modes 'same'/'valid' are not supported).
+Unbatched (C, H, W) input is accepted, as in torch.  ``padding`` is an int, a pair, ``'valid'`` or
+``'same'`` (stride 1; an odd total puts the extra row/column on the right/bottom, as torch does).
 """
 import numpy as np
 
 from ...autograd.function import Function
 from .arguments import check_float, pair
+from .padding import pad
 from ...kernels.conv2d import conv2d_backward, conv2d_forward, conv2d_output_size
 
 
@@ -42,6 +43,22 @@ class Conv2d(Function):
 
 
 
+def _string_padding(input, weight, padding, stride, dilation):
+    """torch's ``padding='valid'`` (none) and ``'same'`` (stride 1; output size = input size): a
+    total of d·(k − 1) rows and columns, half on each side, the odd one on the right/bottom.
+    Returns (input, padding), the input padded by ``F.pad`` where the halves differ."""
+    if padding == "valid":
+        return input, 0
+    if padding != "same":
+        raise ValueError(f"conv2d: invalid padding string {padding!r}, should be one of 'valid', 'same'")
+    if pair(stride, "stride") != (1, 1):
+        raise ValueError("conv2d: padding='same' is not supported for strided convolutions")
+    th, tw = (d * (k - 1) for d, k in zip(pair(dilation, "dilation"), weight.shape[-2:]))
+    if th % 2 == 0 and tw % 2 == 0:
+        return input, (th // 2, tw // 2)
+    return pad(input, (tw // 2, tw - tw // 2, th // 2, th - th // 2)), 0
+
+
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002 - torch's name
     """2-D convolution of ``input`` (N, C, H, W) or (C, H, W) with ``weight`` (O, C/groups, kh, kw)."""
     check_float(input, "conv2d: input")
@@ -56,7 +73,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         raise ValueError(f"conv2d: expected a 4-D weight (out_channels, in_channels/groups, kh, kw), "
                          f"got shape {weight.shape}")
     if isinstance(padding, str):
-        raise ValueError(f"conv2d: string padding {padding!r} is not supported; pass an int or a pair")
+        input, padding = _string_padding(input, weight, padding, stride, dilation)
     stride, padding, dilation = pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation")
     if min(stride) < 1 or min(dilation) < 1 or min(padding) < 0:
         raise ValueError(f"conv2d: stride and dilation must be positive and padding non-negative, got "
