@@ -28,15 +28,18 @@ def write_metrics(out, metrics):
 
 
 def write_charts(out, history, confusion, classes):
+    """loss.png and accuracy.png (the best epoch — the first with the highest val accuracy, the one
+    best.npz holds — marked on both), and confusion_matrix.png."""
     paths = []
     if history:
+        best = max(history, key=lambda r: r["val_acc"])["epoch"]
         paths.append(line_chart(os.path.join(out, "loss.png"),
                                 {"train loss": [r["train_loss"] for r in history],
-                                 "val loss": [r["val_loss"] for r in history]}, "cross-entropy loss"))
+                                 "val loss": [r["val_loss"] for r in history]}, "cross-entropy loss", best_epoch=best))
         paths.append(line_chart(os.path.join(out, "accuracy.png"),
                                 {"train acc": [r["train_acc"] for r in history],
                                  "val acc": [r["val_acc"] for r in history],
-                                 "val macro F1": [r["val_macro_f1"] for r in history]}, "accuracy"))
+                                 "val macro F1": [r["val_macro_f1"] for r in history]}, "accuracy", best_epoch=best))
     if confusion is not None:
         paths.append(confusion_chart(os.path.join(out, "confusion_matrix.png"), confusion, classes))
     return paths
