@@ -95,6 +95,19 @@ def test_lora_conv_forward_by_hand_and_merge():
     np.testing.assert_allclose(plain(x).data, expect, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("kwargs", [dict(padding="same", padding_mode="reflect"), dict(padding=(1, 2), padding_mode="circular")])
+def test_lora_conv_keeps_the_layers_padding(kwargs):
+    """The adapted layer pads as the conv it wraps (and its merged copy does too)."""
+    minitune.manual_seed(0)
+    conv = nn.Conv2d(2, 3, 4, **kwargs)
+    lora = LoRAConv2d.from_conv(conv, 2)
+    x = minitune.randn(1, 2, 7, 6)
+    np.testing.assert_array_equal(lora(x).data, conv(x).data)  # B = 0 at the start
+    lora.lora_B.data[...] = np.random.default_rng(0).standard_normal(lora.lora_B.shape)
+    np.testing.assert_allclose(lora.plain()(x).data, lora(x).data, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(lora(x).data, conv(x).data)
+
+
 def test_lora_on_resnet_starts_equal_trains_only_adapters_and_merges_to_plain_keys():
     model = _model()
     plain_keys = list(model.state_dict())

@@ -64,7 +64,7 @@ class LoRAConv2d(_LoRA, nn.Conv2d):
         layer = cls.__new__(cls)
         nn.Module.__init__(layer)
         for name in ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups",
-                     "padding_mode"):
+                     "padding_mode", "_pads"):
             setattr(layer, name, getattr(conv, name))
         layer.weight = conv.weight
         if conv.bias is not None:
@@ -75,12 +75,12 @@ class LoRAConv2d(_LoRA, nn.Conv2d):
         return layer
 
     def forward(self, input):  # noqa: A002
-        return F.conv2d(input, self.adapted_weight(), self.bias, self.stride, self.padding, self.dilation, self.groups)
+        return self._conv_forward(input, self.adapted_weight(), self.bias)
 
     @no_grad()
     def plain(self):
         conv = nn.Conv2d(self.in_channels, self.out_channels, self.kernel_size, self.stride, self.padding,
-                         self.dilation, self.groups, bias=self.bias is not None)
+                         self.dilation, self.groups, bias=self.bias is not None, padding_mode=self.padding_mode)
         conv.weight.data[...] = self.adapted_weight().data
         if self.bias is not None:
             conv.bias.data[...] = self.bias.data

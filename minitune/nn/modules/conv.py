@@ -79,12 +79,15 @@ class Conv2d(Module):
                 init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):  # noqa: A002
+        return self._conv_forward(input, self.weight, self.bias)
+
+    def _conv_forward(self, input, weight, bias):  # noqa: A002 - torch's name, for layers that swap the weight
         left, right, top, bottom = self._pads
         if self.padding_mode == "zeros" and left == right and top == bottom:
-            return F.conv2d(input, self.weight, self.bias, self.stride, (top, left), self.dilation, self.groups)
+            return F.conv2d(input, weight, bias, self.stride, (top, left), self.dilation, self.groups)
         mode = "constant" if self.padding_mode == "zeros" else self.padding_mode
         padded = F.pad(input, self._pads, mode=mode)
-        return F.conv2d(padded, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+        return F.conv2d(padded, weight, bias, self.stride, 0, self.dilation, self.groups)
 
     def extra_repr(self):
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
