@@ -229,8 +229,11 @@ def report(t, out, classes, extra, log):
 
 def fit(config, log=print):
     """Fine-tune as ``config`` says; returns a summary dict (also written to ``metrics.json``)."""
-    weights = start_weights(config.weights, log)
-    c = config.resolved(weights)
+    said = []
+    weights = start_weights(config.weights, said.append)
+    c = config.resolved(weights)  # every value checked before anything is said: a mistake is one line
+    for line in said:
+        log(line)
     folder = RunFolder(choose_folder(c.out, c.resume, c.overwrite))
     with folder as out:
         c.out = out
