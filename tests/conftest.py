@@ -28,3 +28,16 @@ def hymenoptera():
     if not (HYMENOPTERA / "train").is_dir():
         pytest.skip(f"real data not present at {HYMENOPTERA}")
     return HYMENOPTERA
+
+
+@pytest.fixture(params=["winograd", "im2col"])
+def conv_path(request, monkeypatch):
+    """Run a conv test with Winograd forced on wherever it applies (3×3 stride 1), and with it off."""
+    from minitune.kernels import conv2d as K
+    if request.param == "winograd":
+        monkeypatch.setattr(K, "WINOGRAD_MIN_TILES", 0)
+        monkeypatch.setattr(K, "WINOGRAD_MIN_TILES_PER_SAMPLE", 0)
+        monkeypatch.setattr(K, "WINOGRAD_MIN_SAMPLES", 1)
+    else:
+        monkeypatch.setattr(K, "WINOGRAD_MIN_TILES", np.inf)
+    return request.param

@@ -41,21 +41,9 @@ def test_gradcheck_winograd(monkeypatch):
 TOL = {"f64": dict(rtol=1e-10, atol=1e-10), "f32": dict(rtol=1e-4, atol=1e-4)}
 
 
-@pytest.fixture(params=["winograd", "im2col"])
-def path(request, monkeypatch):
-    """Winograd forced on wherever it applies (3×3 stride 1), or off."""
-    if request.param == "winograd":
-        monkeypatch.setattr(kernels_conv2d, "WINOGRAD_MIN_TILES", 0)
-        monkeypatch.setattr(kernels_conv2d, "WINOGRAD_MIN_TILES_PER_SAMPLE", 0)
-        monkeypatch.setattr(kernels_conv2d, "WINOGRAD_MIN_SAMPLES", 1)
-    else:
-        monkeypatch.setattr(kernels_conv2d, "WINOGRAD_MIN_TILES", np.inf)
-    return request.param
-
-
 @pytest.mark.parametrize("tag", ["f64", "f32"])
 @pytest.mark.parametrize("name", names("fixture"))
-def test_matches_torch(name, tag, path):
+def test_matches_torch(name, tag, conv_path):
     _, _, _, _, _, _, s, p, d, groups, _, _ = CASES[name]
     ref = load_reference(f"kernels_conv2d_{name}_{tag}")
     x, w = _t(ref["x"]), _t(ref["w"])

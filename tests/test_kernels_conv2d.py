@@ -36,21 +36,9 @@ def _close(got, want, tol, what):
     np.testing.assert_allclose(got, want, rtol=tol, atol=tol * np.abs(want).max(), err_msg=what)
 
 
-@pytest.fixture(params=["winograd", "im2col"])
-def path(request, monkeypatch):
-    """Run each case with Winograd forced on wherever it applies, and with Winograd off."""
-    if request.param == "winograd":
-        monkeypatch.setattr(K, "WINOGRAD_MIN_TILES", 0)
-        monkeypatch.setattr(K, "WINOGRAD_MIN_TILES_PER_SAMPLE", 0)
-        monkeypatch.setattr(K, "WINOGRAD_MIN_SAMPLES", 1)
-    else:
-        monkeypatch.setattr(K, "WINOGRAD_MIN_TILES", np.inf)
-    return request.param
-
-
 @pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-12), (np.float32, 2e-5)])
 @pytest.mark.parametrize("name", CASES)
-def test_fast_matches_twin(name, dtype, tol, path):
+def test_fast_matches_twin(name, dtype, tol, conv_path):
     x, w, b, args, g = _random_case(name, dtype)
     _close(K._conv2d_forward_fast(x, w, b, *args), K.conv2d_forward_reference(x, w, b, *args), tol, "forward")
     fast = K._conv2d_backward_fast(g, x, w, *args)
@@ -62,7 +50,7 @@ def test_fast_matches_twin(name, dtype, tol, path):
 
 
 @pytest.mark.parametrize("need", [(True, False, False), (False, True, False), (False, False, True)])
-def test_backward_computes_only_what_is_needed(need, path):
+def test_backward_computes_only_what_is_needed(need, conv_path):
     x, w, b, args, g = _random_case("pad2_3x3", np.float64)
     got = K._conv2d_backward_fast(g, x, w, *args, need=need)
     want = K.conv2d_backward_reference(g, x, w, *args)
@@ -207,7 +195,7 @@ def test_no_jit_switch_uses_twins():
 
 
 @pytest.mark.parametrize("name", ["basic3x3", "per_sample3x3", "pointwise", "per_sample_pointwise_stride2"])
-def test_results_do_not_alias_the_workspace(name, path):
+def test_results_do_not_alias_the_workspace(name, conv_path):
     """Outputs and gradients stay valid after later convolutions reuse the workspace."""
     x, w, b, args, g = _random_case(name, np.float64)
     y = K._conv2d_forward_fast(x, w, b, *args)
