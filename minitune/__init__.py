@@ -30,8 +30,10 @@ def __getattr__(name):
         return importlib.import_module(f"{__name__}.{name}")
     if name in ("save", "load"):  # torch.save / torch.load, from minitune.serialization
         return getattr(importlib.import_module(f"{__name__}.serialization"), name)
+    if name in ("set_num_threads", "get_num_threads"):  # torch's names, from minitune.kernels.threads
+        return getattr(importlib.import_module(f"{__name__}.kernels.threads"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_SUBMODULES) | {"save", "load"})
+    return sorted(set(globals()) | set(_SUBMODULES) | {"save", "load", "set_num_threads", "get_num_threads"})

@@ -30,6 +30,19 @@ def hymenoptera():
     return HYMENOPTERA
 
 
+@pytest.fixture(params=[1, 3], ids=["1thread", "3threads"])
+def threads(request, monkeypatch):
+    """Run a kernel test on one thread, and on three with every job cut into parts however small
+    (the size thresholds off), so that the parts' seams are tested on tiny arrays."""
+    from minitune.kernels import batch_norm, conv2d, elementwise, pooling
+    from minitune.kernels import threads as T
+    monkeypatch.setattr(T, "_num_threads", request.param)
+    for module, name in ((conv2d, "MIN_PART_MULTIPLIES"), (batch_norm, "MIN_PART_VALUES"),
+                         (elementwise, "MIN_PART_VALUES"), (pooling, "MIN_PART_VALUES")):
+        monkeypatch.setattr(module, name, 0)
+    return request.param
+
+
 @pytest.fixture(params=["winograd", "im2col"])
 def conv_path(request, monkeypatch):
     """Run a conv test with Winograd forced on wherever it applies (3×3 stride 1), and with it off."""

@@ -13,7 +13,7 @@ SHAPES = [(4, 3, 5, 6), (5, 4), (2, 3, 7), (1, 2, 3, 3)]
 @pytest.mark.parametrize("training", [True, False])
 @pytest.mark.parametrize("affine", [True, False])
 @pytest.mark.parametrize("shape", SHAPES)
-def test_fast_matches_twin(shape, affine, training, dtype, tol):
+def test_fast_matches_twin(shape, affine, training, dtype, tol, threads):
     rng = np.random.default_rng(0)
     C = shape[1]
     x = (rng.standard_normal(shape) * 3 + 1).astype(dtype)

@@ -38,7 +38,7 @@ def _close(got, want, tol, what):
 
 @pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-12), (np.float32, 2e-5)])
 @pytest.mark.parametrize("name", CASES)
-def test_fast_matches_twin(name, dtype, tol, conv_path):
+def test_fast_matches_twin(name, dtype, tol, conv_path, threads):
     x, w, b, args, g = _random_case(name, dtype)
     _close(K._conv2d_forward_fast(x, w, b, *args), K.conv2d_forward_reference(x, w, b, *args), tol, "forward")
     fast = K._conv2d_backward_fast(g, x, w, *args)
@@ -50,7 +50,7 @@ def test_fast_matches_twin(name, dtype, tol, conv_path):
 
 
 @pytest.mark.parametrize("need", [(True, False, False), (False, True, False), (False, False, True)])
-def test_backward_computes_only_what_is_needed(need, conv_path):
+def test_backward_computes_only_what_is_needed(need, conv_path, threads):
     x, w, b, args, g = _random_case("pad2_3x3", np.float64)
     got = K._conv2d_backward_fast(g, x, w, *args, need=need)
     want = K.conv2d_backward_reference(g, x, w, *args)

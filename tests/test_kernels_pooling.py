@@ -25,7 +25,7 @@ def _window(kwargs):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("name", MAX_POOL_CASES)
-def test_max_pool_fast_matches_twin(name, dtype):
+def test_max_pool_fast_matches_twin(name, dtype, threads):
     shape, kwargs = MAX_POOL_CASES[name]
     args, rest = _window(kwargs)
     rng = np.random.default_rng(seed(name))

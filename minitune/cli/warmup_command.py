@@ -15,6 +15,7 @@ def _kernel_calls(dtype):
     # Imported when the command runs, not when `minitune --help` builds the parser (no numba, no Pillow).
     from ..kernels import batch_norm as B
     from ..kernels import conv2d as C
+    from ..kernels import elementwise as E
     from ..kernels import matmul as M
     from ..kernels import pooling as P
     from ..kernels import winograd as Wg
@@ -43,6 +44,9 @@ def _kernel_calls(dtype):
         ("avg_pool2d backward", lambda: P.avg_pool2d_backward(out["pool"][0], x.shape, *pool_args)),
         ("batch_norm forward", batch_norm),
         ("batch_norm backward", lambda: B.batch_norm_backward(x, x, c, out["bn"][1], out["bn"][2], True)),
+        ("batch_norm forward (eval)", lambda: B.batch_norm_forward(x, c, c, c.copy(), c.copy(), False, 0.1, 1e-5)),
+        ("batch_norm backward (eval)", lambda: B.batch_norm_backward(x, x, c, out["bn"][1], out["bn"][2], False)),
+        ("relu backward", lambda: E.relu_backward(x, x)),
         ("matmul (numba GEMM)", lambda: M.matmul_numba(w.reshape(4, 27), np.ones((27, 5), dtype))),
     ]
 

@@ -45,6 +45,7 @@ Timings: benchmarks/README.md.
 import numpy as np
 
 from .jit import NO_JIT, njit, prange
+from .threads import run_parts, split
 
 
 def _as_ncl(x):
@@ -225,13 +226,14 @@ def _row_sum_dot(g, f, base, L, m):
 
 
 @njit(parallel=True)
-def _channel_stats(x):
-    """mean[c] and biased var[c] over (N, L) of x (N, C, L); two passes, float64 accumulators."""
+def _channel_normalize(x, gamma, beta, eps, y, mean, var, coef, c0, c1):
+    """Training forward of channels c0 ≤ c < c1, each while it is in cache: μ, σ² (two passes,
+    float64), scale = γ/√(σ² + ε), shift = β − μ·scale (rounded to x's dtype in ``coef``), then
+    y = scale·x + shift."""
     N, C, L = x.shape
     xf = x.reshape(N * C * L)
-    mean = np.empty(C, dtype=np.float64)
-    var = np.empty(C, dtype=np.float64)
-    for c in prange(C):
+    yf = y.reshape(N * C * L)
+    for c in prange(c0, c1):
         s = 0.0
         for n in range(N):
             s += _row_sum(xf, (n * C + c) * L, L)
@@ -241,18 +243,26 @@ def _channel_stats(x):
             q += _row_sq(xf, (n * C + c) * L, L, m)
         mean[c] = m
         var[c] = q / (N * L)
-    return mean, var
+        scale = gamma[c] * (1.0 / np.sqrt(var[c] + eps))
+        coef[0, c] = scale
+        coef[1, c] = beta[c] - m * scale
+        a, d = coef[0, c], coef[1, c]
+        for n in range(N):
+            base = (n * C + c) * L
+            for k in range(L):
+                yf[base + k] = a * xf[base + k] + d
 
 
 @njit(parallel=True)
-def _channel_sums(g, x, mean, invstd):
-    """Σ g[c] and Σ g[c]·x̂[c] with x̂ = (x − mean)·invstd, float64 accumulators."""
+def _channel_backward(g, x, mean, invstd, gamma, dx, sum_g, sum_gx, coef, c0, c1):
+    """Training backward of channels c0 ≤ c < c1, each while it is in cache: Σg, Σg·x̂ (float64),
+    then dx = α·g + β′·x + δ (module docstring; α, β′, δ rounded to x's dtype in ``coef``)."""
     N, C, L = g.shape
+    M = N * L
     gf = g.reshape(N * C * L)
     xf = x.reshape(N * C * L)
-    sum_g = np.empty(C, dtype=np.float64)
-    sum_gx = np.empty(C, dtype=np.float64)
-    for c in prange(C):
+    df = dx.reshape(N * C * L)
+    for c in prange(c0, c1):
         a = 0.0
         b = 0.0
         m = mean[c]
@@ -262,69 +272,104 @@ def _channel_sums(g, x, mean, invstd):
             b += sb
         sum_g[c] = a
         sum_gx[c] = b * invstd[c]
-    return sum_g, sum_gx
+        alpha = gamma[c] * invstd[c]
+        coef[0, c] = alpha
+        coef[1, c] = -alpha * invstd[c] * sum_gx[c] / M
+        coef[2, c] = alpha * (m * invstd[c] * sum_gx[c] / M - sum_g[c] / M)
+        al, be, de = coef[0, c], coef[1, c], coef[2, c]
+        for n in range(N):
+            base = (n * C + c) * L
+            for k in range(L):
+                df[base + k] = al * gf[base + k] + be * xf[base + k] + de
 
 
 @njit(parallel=True)
-def _channel_affine(u, v, a, b, d, out):
-    """out[n, c, k] = a[c]·u[n, c, k] + b[c]·v[n, c, k] + d[c]   (v may be u when b is 0)."""
+def _channel_sums(g, x, mean, invstd, sum_g, sum_gx, c0, c1):
+    """Σ g[c] and Σ g[c]·x̂[c] with x̂ = (x − mean)·invstd for c0 ≤ c < c1, float64 accumulators."""
+    N, C, L = g.shape
+    gf = g.reshape(N * C * L)
+    xf = x.reshape(N * C * L)
+    for c in prange(c0, c1):
+        a = 0.0
+        b = 0.0
+        m = mean[c]
+        for n in range(N):
+            sa, sb = _row_sum_dot(gf, xf, (n * C + c) * L, L, m)
+            a += sa
+            b += sb
+        sum_g[c] = a
+        sum_gx[c] = b * invstd[c]
+
+
+@njit(parallel=True)
+def _channel_scale(u, a, d, out, c0, c1):
+    """out[n, c, k] = a[c]·u[n, c, k] + d[c] for c0 ≤ c < c1 (the eval-mode forward and backward)."""
     N, C, L = u.shape
-    for nc in prange(N * C):
-        n = nc // C
-        c = nc % C
-        ac, bc, dc = a[c], b[c], d[c]
-        for k in range(L):
-            out[n, c, k] = ac * u[n, c, k] + bc * v[n, c, k] + dc
+    uf = u.reshape(N * C * L)
+    of = out.reshape(N * C * L)
+    for c in prange(c0, c1):
+        ac, dc = a[c], d[c]
+        for n in range(N):
+            base = (n * C + c) * L
+            for k in range(L):
+                of[base + k] = ac * uf[base + k] + dc
 
 
-def _affine(u, v, a, b, d):
-    """out = a[c]·u + b[c]·v + d[c] (``_channel_affine``) into a fresh array of u's shape."""
-    out = np.empty_like(u)  # numpy allocates (huge pages, see im2col.py), numba fills
-    _channel_affine(u, v, a, b, d, out)
-    return out
+# Channels are cut into parts (one per thread, threads.py) of at least this many values each.
+MIN_PART_VALUES = 32768
+
+
+def _over_channels(kernel, x3, *args):
+    """kernel(*args, c0, c1) for the channels of x3 (N, C, L) cut into parts, one per thread."""
+    run_parts(lambda c0, c1: kernel(*args, c0, c1), split(x3.shape[1], work=x3.size, min_part_work=MIN_PART_VALUES))
 
 
 def _batch_norm_forward_fast(x, weight, bias, running_mean, running_var, training, factor, eps):
-    """μ, σ² by ``_channel_stats`` (or the running ones), then y = scale·x + shift, scale = γs, shift = β − μ·scale."""
+    """Training: μ, σ² and y = scale·x + shift channel by channel (``_channel_normalize``); eval:
+    y = scale·x + shift with the running μ, σ² (``_channel_scale``); scale = γs, shift = β − μ·scale."""
     # BEGIN SOLUTION A2: implement the fast batch norm forward (per-channel statistics with the numba kernels, then y = scale x + shift)
     x3 = _as_ncl(x)
+    C, dt = x3.shape[1], x.dtype
+    gamma = np.ones(C) if weight is None else weight.astype(np.float64)
+    beta = np.zeros(C) if bias is None else bias.astype(np.float64)
+    y = np.empty_like(x3)
     if training:
         M = _check_train_size(x)
-        mean, var = _channel_stats(x3)
+        mean, var, coef = np.empty(C), np.empty(C), np.empty((2, C), dtype=dt)
+        _over_channels(_channel_normalize, x3, x3, gamma, beta, eps, y, mean, var, coef)
         update_running_stats(running_mean, running_var, mean, var, M, factor)
     else:
         mean, var = running_mean.astype(np.float64), running_var.astype(np.float64)
     invstd = 1.0 / np.sqrt(var + eps)
-    scale = invstd if weight is None else weight * invstd  # y = scale·x + (β − μ·scale)
-    shift = -mean * scale if bias is None else bias - mean * scale
-    dt = x.dtype
-    zero = np.zeros_like(scale, dtype=dt)
-    y = _affine(x3, x3, scale.astype(dt), zero, shift.astype(dt))
+    if not training:
+        scale = gamma * invstd  # y = scale·x + (β − μ·scale)
+        _over_channels(_channel_scale, x3, x3, scale.astype(dt), (beta - mean * scale).astype(dt), y)
     return y.reshape(x.shape), mean.astype(dt), invstd.astype(dt)
     # END SOLUTION
 
 
 def _batch_norm_backward_fast(grad_out, x, weight, mean, invstd, training, need=(True, True, True)):
-    """Σg, Σg·x̂ by ``_channel_sums``, then dx = α·g + β′·x + δ by ``_channel_affine`` (module docstring)."""
+    """Training: Σg, Σg·x̂ and dx = α·g + β′·x + δ channel by channel (``_channel_backward``, module
+    docstring); eval: dx = γs·g (``_channel_scale``), and Σg, Σg·x̂ (``_channel_sums``) when dγ, dβ are needed."""
     # BEGIN SOLUTION A2: implement the fast compact batch norm backward (dx = alpha g + beta' x + delta)
     dt = x.dtype
     g3, x3 = _as_ncl(grad_out), _as_ncl(x)
-    M = g3.shape[0] * g3.shape[2]
+    C = g3.shape[1]
     mean64, invstd64 = mean.astype(np.float64), invstd.astype(np.float64)
     gamma = np.ones_like(mean64) if weight is None else weight.astype(np.float64)
-    sum_g, sum_gx = _channel_sums(g3, x3, mean64, invstd64) if (training or need[1] or need[2]) else (None, None)
-    dx = None
-    if need[0]:
-        alpha = gamma * invstd64
-        if training:  # dx = α(g − Σg/M − x̂ Σgx̂/M), x̂ = (x − μ)s, written as α·g + β′·x + δ
-            beta_prime = -alpha * invstd64 * sum_gx / M
-            delta = alpha * (mean64 * invstd64 * sum_gx / M - sum_g / M)
-        else:
-            beta_prime = delta = np.zeros_like(alpha)
-        dx = _affine(g3, x3, alpha.astype(dt), beta_prime.astype(dt), delta.astype(dt)).reshape(x.shape)
+    sum_g, sum_gx, dx = np.empty(C), np.empty(C), None
+    if training and need[0]:
+        dx = np.empty_like(g3)
+        _over_channels(_channel_backward, g3, g3, x3, mean64, invstd64, gamma, dx, sum_g, sum_gx,
+                       np.empty((3, C), dtype=dt))
+    else:
+        if training or need[1] or need[2]:
+            _over_channels(_channel_sums, g3, g3, x3, mean64, invstd64, sum_g, sum_gx)
+        if need[0]:  # eval: μ and σ² are constants, dx = γs·g
+            dx = np.empty_like(g3)
+            _over_channels(_channel_scale, g3, g3, (gamma * invstd64).astype(dt), np.zeros(C, dtype=dt), dx)
+    dx = None if dx is None else dx.reshape(x.shape)
     dgamma = sum_gx.astype(dt) if need[1] else None
     dbeta = sum_g.astype(dt) if need[2] else None
     return dx, dgamma, dbeta
     # END SOLUTION
-
-

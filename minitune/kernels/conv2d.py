@@ -56,7 +56,8 @@ import numpy as np
 
 from .im2col import col2im, im2col
 from .jit import NO_JIT
-from .winograd import winograd_applies, winograd_conv2d_backward, winograd_conv2d_forward
+from .threads import run_parts, split
+from .winograd import weight_transform, winograd_applies, winograd_conv2d_backward, winograd_conv2d_forward
 from .workspace import scratch
 
 
@@ -168,6 +169,9 @@ PER_SAMPLE_MIN_L = 256
 WINOGRAD_MIN_TILES_PER_SAMPLE = 36
 WINOGRAD_MIN_TILES = 256
 WINOGRAD_MIN_SAMPLES = 2  # see _use_winograd
+# A convolution is cut into parts (one per thread) only when each part has at least this many
+# multiply-adds: below, handing a part to another thread costs more than it saves.
+MIN_PART_MULTIPLIES = 2_000_000
 
 
 def _use_winograd(x_shape, kernel, stride, padding, dilation, groups):
@@ -196,10 +200,13 @@ def _batch_to_columns(a):
     return np.ascontiguousarray(a.reshape(N, C, -1).transpose(1, 0, 2)).reshape(C, -1)
 
 
-def _columns_to_batch(a, N, H, W):
-    """(C, N·H·W) → (N, C, H, W), contiguous."""
+def _columns_to_batch(a, N, H, W, out=None):
+    """(C, N·H·W) → (N, C, H, W), contiguous (written into ``out`` when given)."""
     C = a.shape[0]
-    return np.ascontiguousarray(a.reshape(C, N, H, W).transpose(1, 0, 2, 3))
+    if out is None:
+        return np.ascontiguousarray(a.reshape(C, N, H, W).transpose(1, 0, 2, 3))
+    out[...] = a.reshape(C, N, H, W).transpose(1, 0, 2, 3)
+    return out
 
 
 def conv2d_columns(x, kernel, stride, padding, dilation, reuse=False):
@@ -216,27 +223,45 @@ def conv2d_columns(x, kernel, stride, padding, dilation, reuse=False):
     return im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, out=out)
 
 
+def _conv_parts(x, weight, Ho, Wo):
+    """The batch cut into parts of samples, one per thread (threads.py); one part for small convolutions."""
+    O, Cg, kh, kw = weight.shape
+    multiplies = x.shape[0] * O * Ho * Wo * Cg * kh * kw
+    return split(x.shape[0], work=multiplies, min_part_work=MIN_PART_MULTIPLIES)
+
+
 def _conv2d_forward_fast(x, weight, bias, stride, padding, dilation, groups, return_columns=False):
-    """Dispatch to the Winograd, per-sample or whole-batch forward (see the module docstring)."""
-    x = np.ascontiguousarray(x)
+    """Dispatch to the Winograd, per-sample or whole-batch forward (module docstring), the batch in parts."""
+    x, weight = np.ascontiguousarray(x), np.ascontiguousarray(weight)
     N, C, H, W = x.shape
     kernel = weight.shape[2:]
     Ho, Wo = conv2d_output_size(H, W, kernel, stride, padding, dilation)
-    if not return_columns and _use_winograd(x.shape, kernel, stride, padding, dilation, groups):
-        return winograd_conv2d_forward(x, np.ascontiguousarray(weight), bias, padding)
-    if groups == 1 and not return_columns and Ho * Wo >= PER_SAMPLE_MIN_L:
-        return _conv2d_forward_per_sample(x, weight, bias, stride, padding, dilation)
-    return _conv2d_forward_batched(x, weight, bias, stride, padding, dilation, groups, return_columns)
+    if return_columns:
+        return _conv2d_forward_batched(x, weight, bias, stride, padding, dilation, groups, return_columns)
+    y = np.empty((N, weight.shape[0], Ho, Wo), dtype=x.dtype)
+    if _use_winograd(x.shape, kernel, stride, padding, dilation, groups):
+        U = weight_transform(weight)[1]  # once, shared by the parts
+
+        def part(lo, hi):
+            winograd_conv2d_forward(x[lo:hi], weight, bias, padding, out=y[lo:hi], U=U)
+    elif groups == 1 and Ho * Wo >= PER_SAMPLE_MIN_L:
+        def part(lo, hi):
+            _conv2d_forward_per_sample(x[lo:hi], weight, bias, stride, padding, dilation, out=y[lo:hi])
+    else:
+        def part(lo, hi):
+            _conv2d_forward_batched(x[lo:hi], weight, bias, stride, padding, dilation, groups, out=y[lo:hi])
+    run_parts(part, _conv_parts(x, weight, Ho, Wo))
+    return y
 
 
-def _conv2d_forward_per_sample(x, weight, bias, stride, padding, dilation):
-    """groups = 1: y[n] = W₂ · im2col(x[n]) (+ b), written in place into the NCHW output."""
+def _conv2d_forward_per_sample(x, weight, bias, stride, padding, dilation, out=None):
+    """groups = 1: y[n] = W₂ · im2col(x[n]) (+ b), written in place into the NCHW output (``out`` when given)."""
     # BEGIN SOLUTION A2: implement the per-sample conv2d forward for large planes (y[n] = W2 im2col(x[n]), written straight into y)
     N, C, H, W = x.shape
     O, _, kh, kw = weight.shape
     Ho, Wo = conv2d_output_size(H, W, (kh, kw), stride, padding, dilation)
     w2 = weight.reshape(O, C * kh * kw)
-    y = np.empty((N, O, Ho, Wo), dtype=x.dtype)
+    y = np.empty((N, O, Ho, Wo), dtype=x.dtype) if out is None else out
     for n in range(N):
         yn = y[n].reshape(O, Ho * Wo)
         np.matmul(w2, conv2d_columns(x[n:n + 1], (kh, kw), stride, padding, dilation, reuse=True), out=yn)
@@ -246,8 +271,8 @@ def _conv2d_forward_per_sample(x, weight, bias, stride, padding, dilation):
     # END SOLUTION
 
 
-def _conv2d_forward_batched(x, weight, bias, stride, padding, dilation, groups, return_columns=False):
-    """The whole batch side by side: Y[group] = W₂[group] · col[group], then (O, N·L) → NCHW."""
+def _conv2d_forward_batched(x, weight, bias, stride, padding, dilation, groups, return_columns=False, out=None):
+    """The whole batch side by side: Y[group] = W₂[group] · col[group], then (O, N·L) → NCHW (into ``out`` when given)."""
     # BEGIN SOLUTION A2: implement the fast conv2d forward: im2col, then one GEMM Y = W2 col per group
     N, C, H, W = x.shape
     O, Cg, kh, kw = weight.shape
@@ -259,23 +284,42 @@ def _conv2d_forward_batched(x, weight, bias, stride, padding, dilation, groups, 
     if bias is not None:
         Y = Y.reshape(O, -1)
         Y += bias[:, None]
-    y = _columns_to_batch(Y.reshape(O, -1), N, Ho, Wo)
+    y = _columns_to_batch(Y.reshape(O, -1), N, Ho, Wo, out)
     return (y, col) if return_columns else y
     # END SOLUTION
 
 
 def _conv2d_backward_fast(grad_out, x, weight, stride, padding, dilation, groups, need=(True, True, True),
                           col=None):
-    """(grad_input, grad_weight, grad_bias): Winograd computes the first two together, else one function each."""
-    x, grad_out = np.ascontiguousarray(x), np.ascontiguousarray(grad_out)
-    kernel = weight.shape[2:]
-    grad_bias = _conv2d_grad_bias(grad_out) if need[2] else None
-    if col is None and _use_winograd(x.shape, kernel, stride, padding, dilation, groups):
-        grad_input, grad_weight = winograd_conv2d_backward(grad_out, x, np.ascontiguousarray(weight), padding,
-                                                           need[:2])
-        return grad_input, grad_weight, grad_bias
-    grad_weight = _conv2d_grad_weight(grad_out, x, weight, stride, padding, dilation, groups, col) if need[1] else None
-    grad_input = _conv2d_grad_input(grad_out, x, weight, stride, padding, dilation, groups) if need[0] else None
+    """(grad_input, grad_weight, grad_bias), the batch in parts (one per thread): each part writes its
+    samples' grad_input and returns its partial sums of grad_weight and grad_bias, added here.
+    Winograd computes grad_input and grad_weight together, else one function each."""
+    x, grad_out, weight = np.ascontiguousarray(x), np.ascontiguousarray(grad_out), np.ascontiguousarray(weight)
+    if col is not None:  # the forward's columns cover the whole batch: one part
+        return (_conv2d_grad_input(grad_out, x, weight, stride, padding, dilation, groups) if need[0] else None,
+                _conv2d_grad_weight(grad_out, x, weight, stride, padding, dilation, groups, col) if need[1] else None,
+                _conv2d_grad_bias(grad_out) if need[2] else None)
+    winograd = _use_winograd(x.shape, weight.shape[2:], stride, padding, dilation, groups)
+    U = weight_transform(weight)[1] if winograd and need[0] else None  # once, shared by the parts
+    grad_input = np.empty_like(x) if need[0] else None
+
+    def part(lo, hi):
+        g, xs, gx = grad_out[lo:hi], x[lo:hi], grad_input[lo:hi] if need[0] else None
+        if winograd:
+            gw = winograd_conv2d_backward(g, xs, weight, padding, need[:2], grad_input=gx, U=U)[1]
+        else:
+            gw = _conv2d_grad_weight(g, xs, weight, stride, padding, dilation, groups) if need[1] else None
+            if need[0]:
+                _conv2d_grad_input(g, xs, weight, stride, padding, dilation, groups, out=gx)
+        return gw, _conv2d_grad_bias(g) if need[2] else None
+
+    parts = run_parts(part, _conv_parts(x, weight, *grad_out.shape[2:]))
+    grad_weight, grad_bias = parts[0]
+    for gw, gb in parts[1:]:  # Σ over the parts' samples (fresh arrays: added in place)
+        if need[1]:
+            grad_weight += gw
+        if need[2]:
+            grad_bias += gb
     return grad_input, grad_weight, grad_bias
 
 
@@ -308,8 +352,10 @@ def _conv2d_grad_weight(grad_out, x, weight, stride, padding, dilation, groups, 
     # END SOLUTION
 
 
-def _conv2d_grad_input(grad_out, x, weight, stride, padding, dilation, groups):
-    """grad_input = col2im(W₂ᵀ · Gy); per sample for large planes: grad_input[n] = col2im(W₂ᵀ · g[n])."""
+def _conv2d_grad_input(grad_out, x, weight, stride, padding, dilation, groups, out=None):
+    """grad_input = col2im(W₂ᵀ · Gy); per sample for large planes: grad_input[n] = col2im(W₂ᵀ · g[n]).
+
+    Written into ``out`` (contiguous, x's shape) when given."""
     # BEGIN SOLUTION A2: implement the fast conv2d grad_input = col2im(W2^T Gy) (per sample for large planes, else one GEMM per group)
     N, C, H, W = x.shape
     O, Cg, kh, kw = weight.shape
@@ -319,7 +365,9 @@ def _conv2d_grad_input(grad_out, x, weight, stride, padding, dilation, groups):
     pointwise = _is_pointwise((kh, kw), padding)
     if G == 1 and Ho * Wo >= PER_SAMPLE_MIN_L:
         w2t = weight.reshape(O, K).T
-        grad_x = np.zeros_like(x) if stride != (1, 1) else np.empty_like(x)
+        grad_x = np.empty_like(x) if out is None else out
+        if stride != (1, 1):
+            grad_x[...] = 0  # rows and columns the stride skips get no gradient
         for n in range(N):
             gcol = np.matmul(w2t, grad_out[n].reshape(O, Ho * Wo), out=scratch((K, Ho * Wo), x.dtype))
             if pointwise:
@@ -332,10 +380,12 @@ def _conv2d_grad_input(grad_out, x, weight, stride, padding, dilation, groups):
     np.matmul(weight.reshape(G, Og, K).transpose(0, 2, 1), Gy, out=gcol)  # W₂ᵀ Gy
     gcol = gcol.reshape(C * kh * kw, -1)  # (C·kh·kw, N·L)
     if not pointwise:
-        return col2im(gcol, N, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo)
+        return col2im(gcol, N, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, out=out)
     if stride == (1, 1):
-        return _columns_to_batch(gcol, N, H, W).copy() if N == 1 else _columns_to_batch(gcol, N, H, W)
-    grad_x = np.zeros_like(x)
-    grad_x[:, :, ::sh, ::sw] = _columns_to_batch(gcol, N, Ho, Wo)
+        return _columns_to_batch(gcol, N, H, W, np.empty_like(x) if out is None else out)
+    grad_x = np.zeros_like(x) if out is None else out
+    if out is not None:
+        grad_x[...] = 0  # rows and columns the stride skips get no gradient
+    grad_x[:, :, ::sh, ::sw] = gcol.reshape(C, N, Ho, Wo).transpose(1, 0, 2, 3)
     return grad_x
     # END SOLUTION

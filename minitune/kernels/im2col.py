@@ -48,7 +48,7 @@ def im2col_reference(x, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, out=None):
     return col
 
 
-def col2im_reference(col, N, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo):
+def col2im_reference(col, N, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, out=None):
     """numpy twin of the adjoint: add each kernel offset's slice back into the padded image."""
     C = col.shape[0] // (kh * kw)
     col = col.reshape(C, kh, kw, N, Ho, Wo)
@@ -57,6 +57,9 @@ def col2im_reference(col, N, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo):
         for j in range(kw):
             window = col[:, i, j].transpose(1, 0, 2, 3)
             xp[:, :, i * dh: i * dh + sh * (Ho - 1) + 1: sh, j * dw: j * dw + sw * (Wo - 1) + 1: sw] += window
+    if out is not None:
+        out[...] = xp[:, :, ph: ph + H, pw: pw + W]
+        return out
     return xp[:, :, ph: ph + H, pw: pw + W].copy()
 
 
@@ -76,15 +79,19 @@ def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, out=None):
     return col
 
 
-def col2im(col, N, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo):
+def col2im(col, N, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, out=None):
     """The adjoint of ``im2col``: x[n, c, h, w] = Σ of the column entries read from (h, w) (overlaps add).
 
-    col (C·kh·kw, N·Ho·Wo) → x (N, C, H, W), a fresh array.  Fast: the numba kernel; the numpy
-    twin ``col2im_reference`` with ``MINITUNE_NO_JIT=1``.
+    col (C·kh·kw, N·Ho·Wo) → x (N, C, H, W), a fresh array, or written into ``out`` (contiguous)
+    when given.  Fast: the numba kernel; the numpy twin ``col2im_reference`` with ``MINITUNE_NO_JIT=1``.
     """
     if NO_JIT:
-        return col2im_reference(col, N, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo)
-    x = np.zeros((N, col.shape[0] // (kh * kw), H, W), dtype=col.dtype)
+        return col2im_reference(col, N, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, out)
+    if out is None:
+        x = np.zeros((N, col.shape[0] // (kh * kw), H, W), dtype=col.dtype)
+    else:
+        x = out
+        x[...] = 0
     _col2im_numba(np.ascontiguousarray(col), x, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo)
     return x
 

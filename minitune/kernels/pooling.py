@@ -39,13 +39,15 @@ Read the numpy twins (``*_reference``) first: short and obviously right.  The pu
 ``MINITUNE_NO_JIT=1``.  Performance contract of the numba kernels: the outer ``prange`` is over
 the N·C planes, and each plane writes only its own output and, in backward, its own gradient
 plane (no races; serial unless ``MINITUNE_NUMBA_PARALLEL=1``); max pooling's inner window loop
-does a single comparison when the input has no NaN.  Adaptive pooling loops over its out_h·out_w
+does a single comparison when the input has no NaN, and runs its samples in parts, one per
+thread (threads.py).  Adaptive pooling loops over its out_h·out_w
 bins with numpy (cheap next to convolutions; (1, 1) is one ``mean``).
 """
 
 import numpy as np
 
 from .jit import NO_JIT, njit, prange
+from .threads import run_parts, split
 
 
 def _c_array(x):
@@ -293,6 +295,15 @@ def _avg_pool2d_backward_numba(grad_out, gx, inv_divisor, kh, kw, sh, sw, ph, pw
 
 # ---------------------------------------------------------------- the public kernels
 
+# Max pooling runs its samples in parts (one per thread, threads.py) of at least this many values each.
+MIN_PART_VALUES = 65536
+
+
+def _sample_parts(a):
+    """The samples of a (N, …) cut into parts, one per thread; one part for small arrays."""
+    return split(a.shape[0], work=a.size, min_part_work=MIN_PART_VALUES)
+
+
 def max_pool2d_forward(x, kernel, stride, padding, dilation=(1, 1), ceil_mode=False):
     """(y, idx) of max pooling: y = max over each window, idx = h·W + w of its arg-max.
 
@@ -307,13 +318,15 @@ def max_pool2d_forward(x, kernel, stride, padding, dilation=(1, 1), ceil_mode=Fa
     # outputs allocated by numpy (huge pages; see im2col.py), filled by numba
     y = np.empty((N, C, Ho, Wo), dtype=x.dtype)
     idx = np.empty((N, C, Ho, Wo), dtype=np.int64)
-    args = (_c_array(x), y, idx, *kernel, *stride, *padding, *dilation)
+    x = _c_array(x)
+    parts = _sample_parts(x)
     flags = {}
-    if np.isnan(x.max()):  # one cheap reduction; a NaN anywhere propagates through max
+    if any(np.isnan(m) for m in run_parts(lambda lo, hi: x[lo:hi].max(), parts)):  # a NaN propagates through max
         flags["nan_aware"] = True
     if tuple(dilation) != (1, 1):
         flags["dilated"] = True
-    _max_pool2d_forward_numba(*args, **flags)
+    run_parts(lambda lo, hi: _max_pool2d_forward_numba(x[lo:hi], y[lo:hi], idx[lo:hi], *kernel, *stride, *padding,
+                                                      *dilation, **flags), parts)
     return y, idx
 
 
@@ -325,7 +338,8 @@ def max_pool2d_backward(grad_out, idx, input_shape):
         return max_pool2d_backward_reference(grad_out, idx, input_shape)
     N, C, H, W = input_shape
     gx = np.zeros((N, C, H * W), dtype=grad_out.dtype)
-    _max_pool2d_backward_numba(_c_array(grad_out), _c_array(idx), gx)
+    grad_out, idx = _c_array(grad_out), _c_array(idx)
+    run_parts(lambda lo, hi: _max_pool2d_backward_numba(grad_out[lo:hi], idx[lo:hi], gx[lo:hi]), _sample_parts(gx))
     return gx.reshape(input_shape)
 
 

@@ -63,6 +63,7 @@ import numpy as np
 
 from .winograd_transforms import (_input_transform, _input_transform_adjoint, _output_transform,
                                   _output_transform_adjoint, _weight_transform, _weight_transform_adjoint)
+from .threads import run_parts, split
 from .workspace import scratch
 
 B_T = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], dtype=np.float64)
@@ -130,10 +131,13 @@ def planes(rows, cols, dtype, slot):
 
 
 def weight_transform(weight):
-    """U[4ξ + ν, o, c] = (G w[o, c] Gᵀ)[ξ, ν]: (buffer, view) as ``planes``, the view (16, O, C)."""
+    """U[4ξ + ν, o, c] = (G w[o, c] Gᵀ)[ξ, ν]: (buffer, view) as ``planes``, the view (16, O, C).
+
+    The output channels are cut into parts, one per thread (threads.py)."""
     O, C = weight.shape[:2]
     buf, U = planes(O, C, weight.dtype, "winograd_U")
-    _weight_transform(np.ascontiguousarray(weight), buf)
+    weight = np.ascontiguousarray(weight)
+    run_parts(lambda o0, o1: _weight_transform(weight, buf, o0, o1), split(O, work=16 * O * C, min_part_work=65536))
     return buf, U
 
 
@@ -150,17 +154,20 @@ def _chunks(N, tiles_per_sample):
     return [(n0, min(N, n0 + step)) for n0 in range(0, N, step)]
 
 
-def winograd_conv2d_forward(x, weight, bias, padding):
+def winograd_conv2d_forward(x, weight, bias, padding, out=None, U=None):
     """y = conv2d(x, w, b) for a 3×3 kernel, stride 1: V = Bᵀ d B, M[k] = U[k] V[k], y = Aᵀ M A.
 
-    x (N, C, H, W) and weight (O, C, 3, 3) contiguous, same float dtype; returns y (N, O, Ho, Wo)."""
+    x (N, C, H, W) and weight (O, C, 3, 3) contiguous, same float dtype; returns y (N, O, Ho, Wo),
+    written into ``out`` (contiguous) when given.  ``U``: ``weight_transform(weight)[1]`` when the
+    caller has it (the parts of one convolution share it)."""
     # BEGIN SOLUTION A2: implement the fast Winograd forward: input transform, 16 batched GEMMs, output transform, chunk by chunk of samples
     N, C, H, W = x.shape
     O = weight.shape[0]
     Ho, Wo, th, tw = _tile_grid(H, W, padding)
-    _, U = weight_transform(weight)
+    if U is None:
+        _, U = weight_transform(weight)
     b = np.zeros(O, dtype=x.dtype) if bias is None else bias
-    y = np.empty((N, O, Ho, Wo), dtype=x.dtype)
+    y = np.empty((N, O, Ho, Wo), dtype=x.dtype) if out is None else out
     for n0, n1 in _chunks(N, th * tw):
         T = (n1 - n0) * th * tw
         V_buf, V = planes(C, T, x.dtype, "winograd_V")
@@ -172,20 +179,26 @@ def winograd_conv2d_forward(x, weight, bias, padding):
     # END SOLUTION
 
 
-def winograd_conv2d_backward(grad_out, x, weight, padding, need=(True, True)):
+def winograd_conv2d_backward(grad_out, x, weight, padding, need=(True, True), grad_input=None, U=None):
     """(grad_input, grad_weight) of the Winograd forward: Z = A g Aᵀ, grad_U = Z Vᵀ, grad_V = Uᵀ Z, then adjoints.
 
-    ``need`` = (grad_input?, grad_weight?); a gradient not needed is None."""
+    ``need`` = (grad_input?, grad_weight?); a gradient not needed is None.  grad_input is written
+    into ``grad_input`` (contiguous, x's shape) when given; ``U`` as in the forward."""
     # BEGIN SOLUTION A2: implement the fast Winograd backward: Z = A g A^T, grad_w = G^T (Z V^T) G, grad_x = input-transform adjoint of U^T Z
     N, C, H, W = x.shape
     O = weight.shape[0]
     _, _, th, tw = _tile_grid(H, W, padding)
-    U = weight_transform(weight)[1] if need[0] else None
+    if need[0] and U is None:
+        U = weight_transform(weight)[1]
     if need[1]:
         grad_U_buf, grad_U = planes(O, C, x.dtype, "winograd_grad_U")
         part = planes(O, C, x.dtype, "winograd_part")[1]
         grad_U[...] = 0
-    grad_x = np.zeros_like(x) if need[0] else None
+    grad_x = None
+    if need[0]:
+        grad_x = np.zeros_like(x) if grad_input is None else grad_input
+        if grad_input is not None:
+            grad_x[...] = 0  # the input-transform adjoint adds into it
     for n0, n1 in _chunks(N, th * tw):
         T = (n1 - n0) * th * tw
         Z_buf, Z = planes(O, T, x.dtype, "winograd_M")

@@ -216,14 +216,14 @@ def _input_transform_adjoint(grad_V, grad_x, ph, pw, th, tw):
 
 
 @njit(parallel=True)
-def _weight_transform(weight, U):
-    """U[4ξ + ν, o, c] = (G w[o, c] Gᵀ)[ξ, ν]: G's rows are (w₀, (w₀ + w₁ + w₂)/2, (w₀ − w₁ + w₂)/2, w₂)."""
+def _weight_transform(weight, U, o0, o1):
+    """U[4ξ + ν, o, c] = (G w[o, c] Gᵀ)[ξ, ν] for o0 ≤ o < o1: G's rows are (w₀, (w₀ + w₁ + w₂)/2, (w₀ − w₁ + w₂)/2, w₂)."""
     O, C = weight.shape[:2]
     wf = weight.reshape(O * C * 9)
     Uf = U.reshape(U.size)
     s = U.shape[1]
     half = U.dtype.type(0.5)
-    for o in prange(O):
+    for o in prange(o0, o1):
         gw = np.empty(12, dtype=U.dtype)  # G w (4 × 3): down the columns
         for c in range(C):
             src = (o * C + c) * 9
