@@ -45,6 +45,8 @@ sys.path.insert(0, os.path.join(ROOT, "tools", "references"))
 
 import minitune  # noqa: E402
 import minitune.nn.functional as F  # noqa: E402
+
+minitune.set_num_threads(THREADS)  # the same count as torch's, whatever OMP_NUM_THREADS says
 from _torch_resnet import resnet18 as torch_resnet18  # noqa: E402
 from minitune.data import DataLoader, ImageFolder  # noqa: E402
 from minitune.finetune.datasets import eval_transform, train_transform  # noqa: E402

@@ -55,6 +55,8 @@ sys.path.insert(0, ROOT)
 import minitune  # noqa: E402
 import minitune.nn.functional as F  # noqa: E402
 
+minitune.set_num_threads(THREADS)  # the same count as torch's, whatever OMP_NUM_THREADS says
+
 # ---------------------------------------------------------------- the network from F.* calls
 
 STAGES = [(64, 1), (128, 2), (256, 2), (512, 2)]

@@ -34,13 +34,14 @@ Read the numpy twins first (``batch_norm_forward_reference``, ``batch_norm_backw
 path below, or the twins when ``MINITUNE_NO_JIT=1``.  Both paths update the running
 statistics with the one helper ``update_running_stats``.
 
-Performance contract: three numba kernels, ``prange`` over channels (each iteration owns
-whole channels: no races; serial unless ``MINITUNE_NUMBA_PARALLEL=1``): ``_channel_stats``
-(two-pass mean / variance), ``_channel_affine`` (out = a[c]·u + b[c]·v + d[c], one pass),
-``_channel_sums`` (Σ g and Σ g·x̂, one pass).  The statistics accumulate in float64 even for
-float32 data, as torch's CPU kernel, with four independent accumulators per row (a single
-accumulator is a chain of dependent adds); these kernels are bound by memory bandwidth.
-Timings: benchmarks/README.md.
+Performance contract: in training, one numba kernel per direction does each channel whole while
+it is in cache — ``_channel_normalize`` (two-pass mean / variance, then y = scale·x + shift) and
+``_channel_backward`` (Σ g and Σ g·x̂ in one pass, then dx = α·g + β'·x + δ) —, and in eval mode
+``_channel_scale`` (out = a[c]·u + d[c], one pass) and ``_channel_sums``.  The channels are cut
+into parts, one per thread (threads.py); each part writes only its own channels.  The
+statistics accumulate in float64 even for float32 data, as torch's CPU kernel, with four
+independent accumulators per row (a single accumulator is a chain of dependent adds); these
+kernels are bound by memory bandwidth.  Timings: benchmarks/README.md.
 """
 import numpy as np
 

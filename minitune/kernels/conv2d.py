@@ -44,6 +44,12 @@ Fast paths (chosen per call by shape; each computes the formulas above):
 3. **Whole batch** otherwise (small planes, groups > 1): one GEMM per group over (C_g·kh·kw,
    N·L) columns — per-sample GEMMs would be skinny (L = 49 for layer4).
 
+Threads: every path runs on the batch cut into parts, one per thread (threads.py): each part is
+the serial path on its samples — its own im2col columns or Winograd tiles in its thread's
+workspace, its GEMMs with BLAS on one thread, its slice of y or grad_input — and the parts'
+partial sums of grad_weight and grad_bias are added at the end.  Only the Winograd weight
+transform U is shared (computed once per call).
+
 The GEMMs are ``np.matmul`` (BLAS sgemm; matmul.py says why not our numba GEMM); im2col,
 col2im and the Winograd transforms are numba kernels.  The columns live in a reused
 workspace (workspace.py): the backward recomputes im2col(x) rather than keeping every

@@ -14,15 +14,16 @@ Compilation contract (keeps ``import minitune`` + first forward cheap):
   (float32 for training, float64 for gradcheck).
 - No ``fastmath``: reassociated sums would break the float64 parity with torch.
 
-Threads.  The outer loops of the kernels are written with ``prange`` (the iterations are
-independent: each writes its own rows or channels), but they are compiled *serial* unless
-``MINITUNE_NUMBA_PARALLEL=1`` is set.  On the 2-core machines this project targets, parallel
-numba loops made a ResNet-18 step about 2x slower (benchmarks/README.md): BLAS runs on
-OpenBLAS's threads, which keep spinning for a while after each GEMM, and a parallel numba
-loop started right after a GEMM fights them for the two cores.  On a machine with many
-cores, try ``MINITUNE_NUMBA_PARALLEL=1`` (and clear numba's cache, whose index does not record
-the flag).  When it is on, ``OMP_WAIT_POLICY=PASSIVE`` is set (unless the user set it) so that
-numba's OpenMP threads sleep instead of spinning between loops.
+Threads.  minitune runs its kernels on several cores by cutting their work into parts itself
+(threads.py: a convolution's samples, a batch norm's channels, an element-wise op's array), one
+part per thread, each part a serial kernel.  The outer loops are also written with ``prange``
+(the iterations are independent: each writes its own rows or channels), but they are compiled
+*serial* unless ``MINITUNE_NUMBA_PARALLEL=1`` is set: on the 2-core machines this project
+targets, numba's parallel loops made a ResNet-18 step about 2x slower (benchmarks/README.md),
+fighting OpenBLAS's spinning threads for the cores.  With many cores and large arrays, try
+``MINITUNE_NUMBA_PARALLEL=1`` (and clear numba's cache, whose index does not record the flag);
+it then sets ``OMP_WAIT_POLICY=PASSIVE`` (unless the user set it) so that numba's OpenMP
+threads sleep instead of spinning between loops.
 """
 import os
 
