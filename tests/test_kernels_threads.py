@@ -157,3 +157,26 @@ def test_relu_kernels_match_their_twins_and_torch_rules(dtype, threads):
     got = E.relu_backward(g, y)
     np.testing.assert_array_equal(got, E.relu_backward_reference(g, y))
     assert got[0, 0, 0] == g[0, 0, 0] and got[0, 0, 1] == 0 and got[1, 1, 1] == 0
+
+
+def test_a_call_interrupted_while_waiting_leaves_no_result_for_the_next(monkeypatch):
+    """Ctrl-C while the caller waits for a worker: the worker's late result must not be taken
+    for the next call's (a notebook user interrupts a cell and runs it again)."""
+    import os
+    import signal
+    import time
+
+    monkeypatch.setattr(T, "_num_threads", 2)
+
+    def slow(i):
+        if i == 1:
+            time.sleep(0.5)
+        return f"first call, part {i}"
+
+    timer = threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        T.run_parts(slow, [(0,), (1,)])
+    timer.join()
+    assert T.run_parts(lambda i: f"second call, part {i}", [(0,), (1,)]) == ["second call, part 0",
+                                                                            "second call, part 1"]

@@ -150,6 +150,7 @@ class _Pool:
         self.lock = threading.Lock()
         self.workers = []
         self.done = queue.SimpleQueue()
+        self.call = 0  # numbers each run_parts call: a result left over from an interrupted call is dropped
 
     def grow(self, n):
         while len(self.workers) < n:
@@ -161,11 +162,11 @@ class _Pool:
     def _work(self, inbox):
         _state.inside = True
         while True:
-            i, fn, args = inbox.get()
+            call, i, fn, args = inbox.get()
             try:
-                self.done.put((i, True, fn(*args)))
+                self.done.put((call, i, True, fn(*args)))
             except BaseException as e:  # handed to the caller, which raises it
-                self.done.put((i, False, e))
+                self.done.put((call, i, False, e))
 
 
 _pool = _Pool()
@@ -194,9 +195,10 @@ def run_parts(fn, parts):
         _blas_one_thread()
         T = min(_num_threads, len(parts))
         pool.grow(T - 1)
+        pool.call += 1
         for i in range(len(parts)):
             if i % T:
-                pool.workers[i % T - 1].put((i, fn, parts[i]))
+                pool.workers[i % T - 1].put((pool.call, i, fn, parts[i]))
         results, errors = [None] * len(parts), []
         _state.inside = True
         try:
@@ -207,8 +209,12 @@ def run_parts(fn, parts):
                     errors.append(e)
         finally:
             _state.inside = False
-        for _ in range(len(parts) - len(range(0, len(parts), T))):
-            i, ok, value = pool.done.get()
+        waiting = len(parts) - len(range(0, len(parts), T))
+        while waiting:
+            call, i, ok, value = pool.done.get()
+            if call != pool.call:  # from a call interrupted (Ctrl-C) while it waited: its caller is gone
+                continue
+            waiting -= 1
             if ok:
                 results[i] = value
             else:
