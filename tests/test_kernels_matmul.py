@@ -33,3 +33,15 @@ def test_bad_shapes(a, b, err):
 def test_dtype_mismatch():
     with pytest.raises(TypeError, match="same dtype"):
         M.matmul_numba(np.zeros((2, 2), np.float32), np.zeros((2, 2)))
+
+
+@pytest.mark.parametrize("n,k,m", [(1, 4, 3), (7, 5, 9), (64, 147, 300)])
+def test_matmul_in_parts_is_the_product_row_by_row(n, k, m, threads):
+    """Rows of C in parts, one per thread: the same numbers as np.matmul, into ``out`` when given."""
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal((n, k)).astype(np.float32), rng.standard_normal((k, m)).astype(np.float32)
+    want = M.matmul_reference(a, b)
+    np.testing.assert_allclose(M.matmul_in_parts(a, b), want, rtol=1e-5, atol=1e-5 * np.sqrt(k))
+    out = np.empty((n, m), np.float32)
+    assert M.matmul_in_parts(a, b.T.copy().T, out=out) is out  # a non-contiguous B
+    np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-5 * np.sqrt(k))

@@ -48,7 +48,8 @@ Threads: every path runs on the batch cut into parts, one per thread (threads.py
 the serial path on its samples — its own im2col columns or Winograd tiles in its thread's
 workspace, its GEMMs with BLAS on one thread, its slice of y or grad_input — and the parts'
 partial sums of grad_weight and grad_bias are added at the end.  Only the Winograd weight
-transform U is shared (computed once per call).
+transform U is shared (computed once per call).  A forward that cannot be cut (one image)
+cuts the rows of its GEMMs instead (``matmul_in_parts``); a one-image backward runs on one thread.
 
 The GEMMs are ``np.matmul`` (BLAS sgemm; matmul.py says why not our numba GEMM); im2col,
 col2im and the Winograd transforms are numba kernels.  The columns live in a reused
@@ -62,6 +63,7 @@ import numpy as np
 
 from .im2col import col2im, im2col
 from .jit import NO_JIT
+from .matmul import matmul_in_parts
 from .threads import run_parts, split
 from .winograd import weight_transform, winograd_applies, winograd_conv2d_backward, winograd_conv2d_forward
 from .workspace import scratch
@@ -270,7 +272,7 @@ def _conv2d_forward_per_sample(x, weight, bias, stride, padding, dilation, out=N
     y = np.empty((N, O, Ho, Wo), dtype=x.dtype) if out is None else out
     for n in range(N):
         yn = y[n].reshape(O, Ho * Wo)
-        np.matmul(w2, conv2d_columns(x[n:n + 1], (kh, kw), stride, padding, dilation, reuse=True), out=yn)
+        matmul_in_parts(w2, conv2d_columns(x[n:n + 1], (kh, kw), stride, padding, dilation, reuse=True), out=yn)
         if bias is not None:
             yn += bias[:, None]
     return y
@@ -286,7 +288,7 @@ def _conv2d_forward_batched(x, weight, bias, stride, padding, dilation, groups, 
     Ho, Wo = conv2d_output_size(H, W, (kh, kw), stride, padding, dilation)
     col = conv2d_columns(x, (kh, kw), stride, padding, dilation, reuse=not return_columns)
     w2 = weight.reshape(G, Og, K)
-    Y = np.matmul(w2[0], col) if G == 1 else np.matmul(w2, col.reshape(G, K, -1))  # one sgemm per group
+    Y = matmul_in_parts(w2[0], col) if G == 1 else np.matmul(w2, col.reshape(G, K, -1))  # one sgemm per group
     if bias is not None:
         Y = Y.reshape(O, -1)
         Y += bias[:, None]

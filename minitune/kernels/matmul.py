@@ -11,6 +11,11 @@ Three rungs of the ladder, each checked against the one before by the tests:
 3. ``matmul`` — ``np.matmul``: OpenBLAS sgemm/dgemm, with register blocking, packing and
    hand-written assembly micro-kernels.
 
+``matmul_in_parts`` is rung 3 on several cores: the rows of C cut into parts, one per thread
+(threads.py), each part one single-threaded BLAS call.  The convolutions use it for their
+GEMMs when they could not cut their batch into parts (one image), since minitune runs
+numpy's BLAS on one thread (threads.py says why).
+
 ``python -c "import minitune.kernels.matmul as m; m.benchmark()"`` prints the GFLOP/s of rungs
 2 and 3 on one sample of a ResNet-18 layer1 convolution as an im2col GEMM (64 × 576 × 3136);
 the measured numbers are in benchmarks/README.md ("The GEMM ladder").
@@ -22,6 +27,7 @@ numba GEMM is the readable reference for what BLAS does, several times slower.
 import numpy as np
 
 from .jit import NO_JIT, njit, prange
+from .threads import in_part, run_parts, split
 
 TILE_I = 32
 TILE_P = 128
@@ -73,6 +79,25 @@ def matmul(a, b):
     ``matmul_reference`` with ``MINITUNE_NO_JIT=1``."""
     _check(a, b)
     return matmul_reference(a, b) if NO_JIT else np.matmul(a, b)
+
+
+# A GEMM is cut into row parts only when each part has at least this many multiply-adds.
+MIN_PART_MULTIPLIES = 2_000_000
+
+
+def matmul_in_parts(a, b, out=None):
+    """C = A·B (``np.matmul`` of 2-D arrays), rows of C in parts, one per thread: C[r0:r1] = A[r0:r1]·B.
+
+    ``out``: a C-contiguous (n, m) array to write C into.  One plain ``np.matmul`` when called
+    inside a part, or for a small product."""
+    n, k = a.shape
+    m = b.shape[1]
+    parts = [(0, n)] if in_part() else split(n, work=n * k * m, min_part_work=MIN_PART_MULTIPLIES)
+    if len(parts) == 1:
+        return np.matmul(a, b, out=out)
+    out = np.empty((n, m), dtype=np.result_type(a, b)) if out is None else out
+    run_parts(lambda r0, r1: np.matmul(a[r0:r1], b, out=out[r0:r1]), parts)
+    return out
 
 
 def _gflops(fn, a, b, repeat=5):

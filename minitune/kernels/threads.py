@@ -61,6 +61,11 @@ def set_num_threads(n):
         _blas_threads_back()
 
 
+def in_part():
+    """True on a thread that is running a part (a kernel called there runs serially)."""
+    return getattr(_state, "inside", False)
+
+
 def split(n, work=None, min_part_work=0):
     """[lo, hi) ranges cutting range(n) into nearly equal parts, one per thread (``get_num_threads()``).
 
@@ -189,7 +194,7 @@ def run_parts(fn, parts):
     any part is raised here, after every part has finished."""
     parts = list(parts)
     pool = _pool
-    if len(parts) < 2 or _num_threads < 2 or getattr(_state, "inside", False) or not pool.lock.acquire(False):
+    if len(parts) < 2 or _num_threads < 2 or in_part() or not pool.lock.acquire(False):
         return [fn(*p) for p in parts]
     try:
         _blas_one_thread()
