@@ -191,7 +191,8 @@ def run_parts(fn, parts):
     """[fn(*part) for part in parts], the parts spread over ``get_num_threads()`` threads.
 
     Part i runs on thread i mod T (T threads, the calling thread is thread 0).  An exception in
-    any part is raised here, after every part has finished."""
+    any part is raised here, after every part has finished.  A call interrupted while it waits
+    (Ctrl-C) returns nothing; the late results of its parts are dropped by the next call."""
     parts = list(parts)
     pool = _pool
     if len(parts) < 2 or _num_threads < 2 or in_part() or not pool.lock.acquire(False):
