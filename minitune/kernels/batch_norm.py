@@ -226,6 +226,18 @@ def _row_sum_dot(g, f, base, L, m):
     return (a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3)
 
 
+@njit()
+def _channel_sum_dot(gf, xf, N, C, L, c, m):
+    """(Σ g, Σ g·(x − m)) over channel c of the flat (N, C, L) arrays g and x, in float64."""
+    a = 0.0
+    b = 0.0
+    for n in range(N):
+        sa, sb = _row_sum_dot(gf, xf, (n * C + c) * L, L, m)
+        a += sa
+        b += sb
+    return a, b
+
+
 @njit(parallel=True)
 def _channel_normalize(x, gamma, beta, eps, y, mean, var, coef, c0, c1):
     """Training forward of channels c0 ≤ c < c1, each while it is in cache: μ, σ² (two passes,
@@ -264,14 +276,8 @@ def _channel_backward(g, x, mean, invstd, gamma, dx, sum_g, sum_gx, coef, c0, c1
     xf = x.reshape(N * C * L)
     df = dx.reshape(N * C * L)
     for c in prange(c0, c1):
-        a = 0.0
-        b = 0.0
         m = mean[c]
-        for n in range(N):
-            sa, sb = _row_sum_dot(gf, xf, (n * C + c) * L, L, m)
-            a += sa
-            b += sb
-        sum_g[c] = a
+        sum_g[c], b = _channel_sum_dot(gf, xf, N, C, L, c, m)
         sum_gx[c] = b * invstd[c]
         alpha = gamma[c] * invstd[c]
         coef[0, c] = alpha
@@ -291,14 +297,7 @@ def _channel_sums(g, x, mean, invstd, sum_g, sum_gx, c0, c1):
     gf = g.reshape(N * C * L)
     xf = x.reshape(N * C * L)
     for c in prange(c0, c1):
-        a = 0.0
-        b = 0.0
-        m = mean[c]
-        for n in range(N):
-            sa, sb = _row_sum_dot(gf, xf, (n * C + c) * L, L, m)
-            a += sa
-            b += sb
-        sum_g[c] = a
+        sum_g[c], b = _channel_sum_dot(gf, xf, N, C, L, c, mean[c])
         sum_gx[c] = b * invstd[c]
 
 
