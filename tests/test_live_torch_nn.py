@@ -114,3 +114,31 @@ def test_cross_entropy_random_options(seed):
     o_loss.backward(mt.tensor(up))
     np.testing.assert_allclose(o_loss.data, t_loss.detach().numpy(), rtol=1e-10, equal_nan=True)
     np.testing.assert_allclose(ox.grad.data, tx.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("bias,affine,transpose", [(False, True, False), (True, True, False), (True, False, False),
+                                                   (False, True, True)])
+def test_fuse_conv_bn_weights_matches_torch(bias, affine, transpose):
+    """torch.nn.utils.fusion.fuse_conv_bn_weights on the same random arrays: values and requires_grad."""
+    from torch.nn.utils.fusion import fuse_conv_bn_weights as torch_fuse
+
+    from minitune.nn.utils.fusion import fuse_conv_bn_weights
+
+    rng = np.random.default_rng(5)
+    w = rng.standard_normal((4, 6, 3, 3)).astype(np.float32)
+    c = w.shape[1] if transpose else w.shape[0]
+    arrays = [w, rng.standard_normal(c).astype(np.float32) if bias else None,
+              rng.standard_normal(c).astype(np.float32), (rng.random(c) + 0.5).astype(np.float32),
+              rng.random(c).astype(np.float32) + 0.5 if affine else None,
+              rng.standard_normal(c).astype(np.float32) if affine else None]
+    params = [0, 1, 4, 5]  # weight, bias, γ, β are Parameters (requires_grad); running stats are not
+    ours = fuse_conv_bn_weights(*[None if a is None else (nn.Parameter(a) if i in params else mt.tensor(a))
+                                  for i, a in enumerate(arrays[:4])], 1e-5,
+                                *[None if a is None else nn.Parameter(a) for a in arrays[4:]], transpose=transpose)
+    theirs = torch_fuse(*[None if a is None else (torch.nn.Parameter(torch.from_numpy(a)) if i in params
+                                                  else torch.from_numpy(a)) for i, a in enumerate(arrays[:4])], 1e-5,
+                        *[None if a is None else torch.nn.Parameter(torch.from_numpy(a)) for a in arrays[4:]],
+                        transpose)
+    for o, t in zip(ours, theirs):
+        np.testing.assert_allclose(o.data, t.detach().numpy(), rtol=1e-6, atol=1e-6)
+        assert o.requires_grad == t.requires_grad and o.dtype == np.float32
