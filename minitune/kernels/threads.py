@@ -6,9 +6,14 @@ pools that spin while waiting and fight each other for the cores (benchmarks/REA
 Winograd convolution's 16 small GEMMs are too small for OpenBLAS to split well.  So minitune
 splits the work itself, the way torch's intra-op parallelism does: a convolution runs its samples
 in ``get_num_threads()`` parts, one part per thread, and each part is the serial kernel on fewer
-samples — im2col or the Winograd transforms, its GEMMs (numpy's BLAS, told to use one thread
-while the parts run) and the output transform, all on one core with the part's data in that
-core's cache.  A batch norm runs its channels in parts, an element-wise op its rows.
+samples — im2col or the Winograd transforms, its GEMMs (numpy's BLAS on one thread) and the
+output transform, all on one core with the part's data in that core's cache.  A batch norm runs
+its channels in parts, an element-wise op its rows.
+
+numpy's BLAS: the first split kernel puts numpy's OpenBLAS on one thread and leaves it there
+(``_blas_one_thread`` says why); ``set_num_threads(1)`` gives it back its threads.  Where numpy's
+BLAS is not an OpenBLAS this module can find (MKL, Apple's Accelerate), it keeps its own threads
+and the parts' GEMMs may oversubscribe the cores.
 
     run_parts(fn, parts)      fn(*part) for every part, on the pool; returns the results in order
 
@@ -139,11 +144,6 @@ def _blas_threads_back():
     if _blas_threads_before is not None:
         _blas_functions()[1](_blas_threads_before)
         _blas_threads_before = None
-
-
-def blas_splits_itself():
-    """True when numpy's BLAS thread count could not be found (then GEMMs are left to BLAS's threads)."""
-    return not _blas_functions()
 
 
 # ---------------------------------------------------------------- the pool
