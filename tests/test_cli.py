@@ -48,6 +48,26 @@ def test_evaluate_prints_accuracy_and_confusion_matrix(trained, capsys):
     assert "accuracy" in out and "confusion matrix" in out and "macro avg" in out
 
 
+def test_evaluate_runs_batch_norm_folded_and_reproduces_the_runs_validation(trained, capsys):
+    """evaluate's model has its batch norms folded into the convolutions (fold_batch_norms), and gives
+    the loss and accuracy the run measured on the same val/ images in eval mode."""
+    import json
+
+    from minitune import nn
+    from minitune.finetune.inference import load_checkpoint_model
+
+    root, _ = trained
+    model = load_checkpoint_model(str(root / "run" / "best.npz"))[0]
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in model.modules())
+    assert main(["evaluate", "--checkpoint", str(root / "run" / "best.npz"), "--data", str(root / "shapes"),
+                 "--workers", "0"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]  # "N images, loss L, accuracy A"
+    loss, accuracy = (float(part.split()[-1]) for part in first.split(", ")[1:])
+    best = json.loads((root / "run" / "metrics.json").read_text())["best"]
+    assert accuracy == pytest.approx(best["val_acc"], abs=1e-4)
+    assert loss == pytest.approx(best["val_loss"], abs=1e-4)
+
+
 def test_evaluate_refuses_a_folder_with_other_classes(trained, tmp_path, capsys):
     root, _ = trained
     (tmp_path / "ants").mkdir()
