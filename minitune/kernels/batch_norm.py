@@ -39,9 +39,9 @@ it is in cache — ``_channel_normalize`` (two-pass mean / variance, then y = sc
 ``_channel_backward`` (Σ g and Σ g·x̂ in one pass, then dx = α·g + β'·x + δ) —, and in eval mode
 ``_channel_scale`` (out = a[c]·u + d[c], one pass) and ``_channel_sums``.  The channels are cut
 into parts, one per thread (threads.py); each part writes only its own channels.  The
-statistics accumulate in float64 even for float32 data, as torch's CPU kernel, with four
-independent accumulators per row (a single accumulator is a chain of dependent adds); these
-kernels are bound by memory bandwidth.  Timings: benchmarks/README.md.
+statistics accumulate in float64 even for float32 data, as torch's CPU kernel, in sums LLVM may
+reorder onto vector accumulators (``reassociate``, jit.py); these kernels are bound by memory
+bandwidth.  Timings: benchmarks/README.md.
 """
 import numpy as np
 
@@ -152,78 +152,55 @@ def batch_norm_backward(grad_out, x, weight, mean, invstd, training, need=(True,
 
 # ---------------------------------------------------------------- numba kernels
 
-# The reductions below run over one contiguous (n, c) row of L values at a time with four
-# independent accumulators: a single float64 accumulator is a chain of dependent adds (4-cycle
-# latency each), four of them overlap — measured 3x faster on ResNet-18's batch-norm layers.  The
-# flat views and unsigned indices spare numba's negative-index test (see im2col.py).
+# The reductions below run over one contiguous (n, c) row of L values at a time, accumulating in
+# float64.  ``reassociate=True`` (jit.py) lets LLVM split each sum over several vector
+# accumulators; strictly in order, a sum is a chain of dependent adds (a hand-unrolled loop with
+# four scalar accumulators, used before, was 2.3x slower on Σg, Σg·x̂ of layer1).  The element-wise
+# passes index flat views with unsigned integers: with a signed index numba tests it for negative
+# values and LLVM keeps the loop scalar (measured 1.6x slower).
 
-@njit()
+@njit(reassociate=True)
 def _row_sum(f, base, L):
     """Σ f[base + k] for k < L, in float64."""
-    s0 = s1 = s2 = s3 = 0.0
-    b = np.uint64(base)
-    k = np.uint64(0)
-    n4 = np.uint64(L - L % 4)
-    while k < n4:
-        s0 += f[b + k]
-        s1 += f[b + k + np.uint64(1)]
-        s2 += f[b + k + np.uint64(2)]
-        s3 += f[b + k + np.uint64(3)]
-        k += np.uint64(4)
-    while k < np.uint64(L):
-        s0 += f[b + k]
-        k += np.uint64(1)
-    return (s0 + s1) + (s2 + s3)
+    s = 0.0
+    for k in range(np.uint64(base), np.uint64(base + L)):
+        s += f[k]
+    return s
 
 
-@njit()
+@njit(reassociate=True)
 def _row_sq(f, base, L, m):
     """Σ (f[base + k] − m)² for k < L, in float64."""
-    s0 = s1 = s2 = s3 = 0.0
-    b = np.uint64(base)
-    k = np.uint64(0)
-    n4 = np.uint64(L - L % 4)
-    while k < n4:
-        d0 = f[b + k] - m
-        d1 = f[b + k + np.uint64(1)] - m
-        d2 = f[b + k + np.uint64(2)] - m
-        d3 = f[b + k + np.uint64(3)] - m
-        s0 += d0 * d0
-        s1 += d1 * d1
-        s2 += d2 * d2
-        s3 += d3 * d3
-        k += np.uint64(4)
-    while k < np.uint64(L):
-        d0 = f[b + k] - m
-        s0 += d0 * d0
-        k += np.uint64(1)
-    return (s0 + s1) + (s2 + s3)
+    s = 0.0
+    for k in range(np.uint64(base), np.uint64(base + L)):
+        d = f[k] - m
+        s += d * d
+    return s
+
+
+@njit(reassociate=True)
+def _row_sum_dot(g, f, base, L, m):
+    """(Σ g[base + k],  Σ g[base + k]·(f[base + k] − m)) for k < L, in float64."""
+    a = 0.0
+    b = 0.0
+    for k in range(np.uint64(base), np.uint64(base + L)):
+        a += g[k]
+        b += g[k] * (f[k] - m)
+    return a, b
 
 
 @njit()
-def _row_sum_dot(g, f, base, L, m):
-    """(Σ g[base + k],  Σ g[base + k]·(f[base + k] − m)) for k < L, in float64."""
-    a0 = a1 = a2 = a3 = b0 = b1 = b2 = b3 = 0.0
-    b = np.uint64(base)
-    k = np.uint64(0)
-    n4 = np.uint64(L - L % 4)
-    one, two, three = np.uint64(1), np.uint64(2), np.uint64(3)
-    while k < n4:
-        g0, g1, g2, g3 = g[b + k], g[b + k + one], g[b + k + two], g[b + k + three]
-        a0 += g0
-        a1 += g1
-        a2 += g2
-        a3 += g3
-        b0 += g0 * (f[b + k] - m)
-        b1 += g1 * (f[b + k + one] - m)
-        b2 += g2 * (f[b + k + two] - m)
-        b3 += g3 * (f[b + k + three] - m)
-        k += np.uint64(4)
-    while k < np.uint64(L):
-        a0 += g[b + k]
-        b0 += g[b + k] * (f[b + k] - m)
-        k += one
-    return (a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3)
+def _row_scale(u, out, base, L, a, d):
+    """out[base + k] = a·u[base + k] + d for k < L."""
+    for k in range(np.uint64(base), np.uint64(base + L)):
+        out[k] = a * u[k] + d
+
+
+@njit()
+def _row_affine(u, v, out, base, L, a, b, d):
+    """out[base + k] = a·u[base + k] + b·v[base + k] + d for k < L."""
+    for k in range(np.uint64(base), np.uint64(base + L)):
+        out[k] = a * u[k] + b * v[k] + d
 
 
 @njit()
@@ -259,11 +236,8 @@ def _channel_normalize(x, gamma, beta, eps, y, mean, var, coef, c0, c1):
         scale = gamma[c] * (1.0 / np.sqrt(var[c] + eps))
         coef[0, c] = scale
         coef[1, c] = beta[c] - m * scale
-        a, d = coef[0, c], coef[1, c]
         for n in range(N):
-            base = (n * C + c) * L
-            for k in range(L):
-                yf[base + k] = a * xf[base + k] + d
+            _row_scale(xf, yf, (n * C + c) * L, L, coef[0, c], coef[1, c])
 
 
 @njit(parallel=True)
@@ -283,11 +257,8 @@ def _channel_backward(g, x, mean, invstd, gamma, dx, sum_g, sum_gx, coef, c0, c1
         coef[0, c] = alpha
         coef[1, c] = -alpha * invstd[c] * sum_gx[c] / M
         coef[2, c] = alpha * (m * invstd[c] * sum_gx[c] / M - sum_g[c] / M)
-        al, be, de = coef[0, c], coef[1, c], coef[2, c]
         for n in range(N):
-            base = (n * C + c) * L
-            for k in range(L):
-                df[base + k] = al * gf[base + k] + be * xf[base + k] + de
+            _row_affine(gf, xf, df, (n * C + c) * L, L, coef[0, c], coef[1, c], coef[2, c])
 
 
 @njit(parallel=True)
@@ -308,11 +279,8 @@ def _channel_scale(u, a, d, out, c0, c1):
     uf = u.reshape(N * C * L)
     of = out.reshape(N * C * L)
     for c in prange(c0, c1):
-        ac, dc = a[c], d[c]
         for n in range(N):
-            base = (n * C + c) * L
-            for k in range(L):
-                of[base + k] = ac * uf[base + k] + dc
+            _row_scale(uf, of, (n * C + c) * L, L, a[c], d[c])
 
 
 # Channels are cut into parts (one per thread, threads.py) of at least this many values each.

@@ -12,7 +12,10 @@ Compilation contract (keeps ``import minitune`` + first forward cheap):
   source, or ``NUMBA_CACHE_DIR``) and reused by the next process.
 - No eager signatures: a kernel compiles on first call, once per dtype actually used
   (float32 for training, float64 for gradcheck).
-- No ``fastmath``: reassociated sums would break the float64 parity with torch.
+- No ``fastmath`` but one flag, where asked: ``reassociate=True`` lets LLVM reorder the additions
+  of a sum (LLVM's ``reassoc``), so that a reduction runs on several vector accumulators.  Only
+  the order of a sum changes, never an operation (no ``nnan``/``ninf``: NaN and inf propagate as
+  written), and the batch-norm reductions that use it accumulate in float64.
 
 Threads.  minitune runs its kernels on several cores by cutting their work into parts itself
 (threads.py: a convolution's samples, a batch norm's channels, an element-wise op's array), one
@@ -35,13 +38,15 @@ if PARALLEL:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
-def njit(parallel=False):
+def njit(parallel=False, reassociate=False):
     """``numba.njit(cache=True)`` — the one way kernels are compiled.
 
     ``parallel=True`` marks a kernel whose ``prange`` loop may run on several threads; it
     does so only when ``MINITUNE_NUMBA_PARALLEL=1`` (see the module docstring).
+    ``reassociate=True``: sums may be reordered (the module docstring).
     """
-    return numba.njit(cache=True, parallel=parallel and PARALLEL, nogil=True)
+    fastmath = {"reassoc"} if reassociate else False
+    return numba.njit(cache=True, parallel=parallel and PARALLEL, nogil=True, fastmath=fastmath)
 
 
 prange = numba.prange
