@@ -130,14 +130,18 @@ def minitune_infer(P, x):
         return forward(P, x, training=False)
 
 
+_optimizers = {}
+
+
 def minitune_train_step(P, x, y, lr=0.01):
-    for p in P.values():
-        p.grad = None
+    """zero_grad, forward, cross-entropy, backward, SGD step — torch's loop below, with minitune.optim.SGD."""
+    if id(P) not in _optimizers:
+        _optimizers[id(P)] = minitune.optim.SGD([p for p in P.values() if p.requires_grad], lr=lr)
+    opt = _optimizers[id(P)]
+    opt.zero_grad()
     loss = cross_entropy(forward(P, x, training=True), y)
     loss.backward()
-    for p in P.values():
-        if p.requires_grad and p.grad is not None:
-            p.data -= lr * p.grad.data
+    opt.step()
     return loss
 
 

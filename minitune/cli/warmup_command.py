@@ -16,6 +16,7 @@ def _kernel_calls(dtype):
     from ..kernels import batch_norm as B
     from ..kernels import conv2d as C
     from ..kernels import elementwise as E
+    from ..kernels import fma as Fm
     from ..kernels import matmul as M
     from ..kernels import pooling as P
     from ..kernels import winograd as Wg
@@ -47,6 +48,7 @@ def _kernel_calls(dtype):
         ("batch_norm forward (eval)", lambda: B.batch_norm_forward(x, c, c, c.copy(), c.copy(), False, 0.1, 1e-5)),
         ("batch_norm backward (eval)", lambda: B.batch_norm_backward(x, x, c, out["bn"][1], out["bn"][2], False)),
         ("relu backward", lambda: E.relu_backward(x, x)),
+        ("fma (optimizer steps)", lambda: [Fm.fma(x, y, z, out=o) for y in (0.5, x) for z in [x.copy()] for o in (None, z)]),
         ("matmul (numba GEMM)", lambda: M.matmul_numba(w.reshape(4, 27), np.ones((27, 5), dtype))),
     ]
 

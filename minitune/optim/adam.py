@@ -41,9 +41,9 @@ def lerp_(start, end, weight):
     """
     w = start.dtype.type(weight)
     if abs(w) < 0.5:
-        start[...] = fma(end - start, w, start)
+        fma(end - start, w, start, out=start)
     else:
-        start[...] = fma(end - start, w - start.dtype.type(1), end)
+        fma(end - start, w - start.dtype.type(1), end, out=start)
     return start
 
 
@@ -116,7 +116,7 @@ class Adam(Optimizer):
                         grad = fma(param, weight_decay, grad)  # g ← g + λθ
 
                 lerp_(exp_avg, grad, 1 - beta1)  # m ← β₁m + (1−β₁)g
-                exp_avg_sq[...] = fma((1 - beta2) * grad, grad, exp_avg_sq * beta2)  # v ← β₂v + (1−β₂)g²
+                fma((1 - beta2) * grad, grad, exp_avg_sq * beta2, out=exp_avg_sq)  # v ← β₂v + (1−β₂)g²
 
                 bias_correction1 = 1 - beta1 ** step
                 bias_correction2 = 1 - beta2 ** step

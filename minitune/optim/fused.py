@@ -10,15 +10,6 @@ bits), so ``float32(float64(x)·float64(y) + float64(z))`` is the fused result e
 double-rounding ties.  In float64 numpy has no fused multiply-add, so ``x·y + z`` is used and results
 differ from torch by at most about one ulp per operation (1e-16 relative).
 Scalars are rounded to the arrays' dtype first, as torch converts ``alpha``/``value``/``weight``.
+The computation lives in ``minitune/kernels/fma.py`` (a numpy twin and a one-pass numba kernel).
 """
-import numpy as np
-
-
-def fma(x, y, z):
-    """x·y + z for arrays (or a Python scalar ``y``) of one float dtype, with one rounding in float32."""
-    dtype = np.result_type(x, z)
-    if np.isscalar(y):
-        y = dtype.type(y)
-    if dtype == np.float32:  # exact product in float64, one rounding back to float32
-        return (np.asarray(x, np.float64) * np.asarray(y, np.float64) + np.asarray(z, np.float64)).astype(np.float32)
-    return x * y + z
+from ..kernels.fma import fma, fma_reference  # noqa: F401  (the kernel: one pass, same bits as the twin)

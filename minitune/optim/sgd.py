@@ -87,8 +87,8 @@ class SGD(Optimizer):
                         buf = Tensor._wrap(np.array(grad, copy=True))  # b₁ = g₁
                         state["momentum_buffer"] = buf
                     else:
-                        buf.data[...] = fma(grad, 1 - dampening, buf.data * momentum)  # b ← μ·b + (1−τ)·g
+                        fma(grad, 1 - dampening, buf.data * momentum, out=buf.data)  # b ← μ·b + (1−τ)·g
                     grad = fma(buf.data, momentum, grad) if nesterov else buf.data  # g ← g + μ·b | b
-                param[...] = fma(grad, -lr, param)  # θ ← θ − γ·g, in place
+                fma(grad, -lr, param, out=param)  # θ ← θ − γ·g, in place
         return loss
         # END SOLUTION
