@@ -97,21 +97,22 @@ def make_params(rng, num_classes=1000, dtype=np.float32):
 
 
 def forward(P, x, training):
+    """torchvision's ResNet-18 forward; ReLU ``inplace=True`` as torchvision's (in place when no grad is recorded)."""
     def bn(name, t):
         return F.batch_norm(t, P[name + ".running_mean"], P[name + ".running_var"], P[name + ".weight"],
                             P[name + ".bias"], training=training)
 
-    x = F.relu(bn("bn1", F.conv2d(x, P["conv1.weight"], stride=2, padding=3)))
+    x = F.relu(bn("bn1", F.conv2d(x, P["conv1.weight"], stride=2, padding=3)), inplace=True)
     x = F.max_pool2d(x, 3, 2, 1)
     for s, (c, stride) in enumerate(STAGES, 1):
         for b in range(2):
             pre = f"layer{s}.{b}"
             st = stride if b == 0 else 1
-            out = F.relu(bn(pre + ".bn1", F.conv2d(x, P[pre + ".conv1.weight"], stride=st, padding=1)))
+            out = F.relu(bn(pre + ".bn1", F.conv2d(x, P[pre + ".conv1.weight"], stride=st, padding=1)), inplace=True)
             out = bn(pre + ".bn2", F.conv2d(out, P[pre + ".conv2.weight"], padding=1))
             if pre + ".downsample.0.weight" in P:
                 x = bn(pre + ".downsample.1", F.conv2d(x, P[pre + ".downsample.0.weight"], stride=st))
-            x = F.relu(out + x)
+            x = F.relu(out + x, inplace=True)
     x = F.adaptive_avg_pool2d(x, 1).flatten(1)
     return F.linear(x, P["fc.weight"], P["fc.bias"])
 
