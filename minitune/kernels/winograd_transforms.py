@@ -53,10 +53,10 @@ def _input_transform(x, V, ph, pw, th, tw):
                 for a in range(4):
                     h = 2 * ty + a - ph
                     if 0 <= h < H:
-                        src = ((n * C + c) * H + h) * W - pw
-                        for m in range(lo0, hi0):
+                        src = np.uint64(((n * C + c) * H + h) * W - pw)  # wraps below 0 only for entries never read
+                        for m in range(np.uint64(lo0), np.uint64(hi0)):
                             ev[a, m] = xf[src + 2 * m]
-                        for m in range(lo1, hi1):
+                        for m in range(np.uint64(lo1), np.uint64(hi1)):
                             od[a, m] = xf[src + 2 * m + 1]
                     else:
                         ev[a, :] = 0
@@ -173,6 +173,8 @@ def _input_transform_adjoint(grad_V, grad_x, ph, pw, th, tw):
     for c in prange(C):
         he = np.zeros((4, tw + 1), dtype=grad_x.dtype)  # row ξ after B along the row: even columns
         ho = np.zeros((4, tw + 1), dtype=grad_x.dtype)  # … odd columns
+        re = np.empty(tw + 1, dtype=grad_x.dtype)  # one input row's even and odd columns after B down the columns
+        ro = np.empty(tw + 1, dtype=grad_x.dtype)
         for n in range(N):
             for ty in range(th):
                 base = np.uint64(c * T + (n * th + ty) * tw)
@@ -192,27 +194,25 @@ def _input_transform_adjoint(grad_V, grad_x, ph, pw, th, tw):
                     h = 2 * ty + a - ph
                     if h < 0 or h >= H:
                         continue
-                    dst = ((n * C + c) * H + h) * W - pw
-                    for m in range(lo0, hi0):
-                        if a == 0:
-                            v = he[0, m]
-                        elif a == 1:
-                            v = he[1, m] - he[2, m] + he[3, m]
-                        elif a == 2:
-                            v = he[1, m] + he[2, m] - he[0, m]
-                        else:
-                            v = -he[3, m]
-                        xf[dst + 2 * m] += v
-                    for m in range(lo1, hi1):
-                        if a == 0:
-                            v = ho[0, m]
-                        elif a == 1:
-                            v = ho[1, m] - ho[2, m] + ho[3, m]
-                        elif a == 2:
-                            v = ho[1, m] + ho[2, m] - ho[0, m]
-                        else:
-                            v = -ho[3, m]
-                        xf[dst + 2 * m + 1] += v
+                    if a == 0:  # row a of B·(he, ho): (v₀, v₁ − v₂ + v₃, v₁ + v₂ − v₀, −v₃), one loop per row
+                        for m in range(tw + 1):
+                            re[m], ro[m] = he[0, m], ho[0, m]
+                    elif a == 1:
+                        for m in range(tw + 1):
+                            re[m] = he[1, m] - he[2, m] + he[3, m]
+                            ro[m] = ho[1, m] - ho[2, m] + ho[3, m]
+                    elif a == 2:
+                        for m in range(tw + 1):
+                            re[m] = he[1, m] + he[2, m] - he[0, m]
+                            ro[m] = ho[1, m] + ho[2, m] - ho[0, m]
+                    else:
+                        for m in range(tw + 1):
+                            re[m], ro[m] = -he[3, m], -ho[3, m]
+                    dst = np.uint64(((n * C + c) * H + h) * W - pw)  # wraps below 0 only for entries never read
+                    for m in range(np.uint64(lo0), np.uint64(hi0)):
+                        xf[dst + 2 * m] += re[m]
+                    for m in range(np.uint64(lo1), np.uint64(hi1)):
+                        xf[dst + 2 * m + 1] += ro[m]
 
 
 @njit(parallel=True)
