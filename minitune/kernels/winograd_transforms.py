@@ -102,7 +102,7 @@ def _output_transform(M, bias, y, th, tw):
                         m1, m2 = Mf[k + s + tx], Mf[k + 2 * s + tx]
                         p[2 * r, tx] = Mf[k + tx] + m1 + m2
                         p[2 * r + 1, tx] = m1 - m2 - Mf[k + 3 * s + tx]
-                for tx in range(tw):  # then Aᵀ down the columns
+                for tx in range(np.uint64(tw)):  # then Aᵀ down the columns
                     out[0, tx] = p[0, tx] + p[2, tx] + p[4, tx] + bo
                     out[1, tx] = p[1, tx] + p[3, tx] + p[5, tx] + bo
                     out[2, tx] = p[2, tx] - p[4, tx] - p[6, tx] + bo
@@ -110,8 +110,8 @@ def _output_transform(M, bias, y, th, tw):
                 for a in range(2):
                     if 2 * ty + a >= Ho:
                         break
-                    dst = ((n * O + o) * Ho + 2 * ty + a) * Wo
-                    for m in range(Wo // 2):
+                    dst = np.uint64(((n * O + o) * Ho + 2 * ty + a) * Wo)
+                    for m in range(np.uint64(Wo // 2)):
                         yf[dst + 2 * m] = out[2 * a, m]
                         yf[dst + 2 * m + 1] = out[2 * a + 1, m]
                     if Wo % 2:
@@ -136,14 +136,14 @@ def _output_transform_adjoint(grad_out, Z, th, tw):
                         g[2 * a, :] = 0
                         g[2 * a + 1, :] = 0
                         continue
-                    src = ((n * O + o) * Ho + 2 * ty + a) * Wo
-                    for m in range(Wo // 2):
+                    src = np.uint64(((n * O + o) * Ho + 2 * ty + a) * Wo)
+                    for m in range(np.uint64(Wo // 2)):
                         g[2 * a, m] = gf[src + 2 * m]
                         g[2 * a + 1, m] = gf[src + 2 * m + 1]
                     if Wo % 2:
                         g[2 * a, Wo // 2] = gf[src + Wo - 1]
-                for tx in range(tw):  # A = rows (g₀, g₀ + g₁, g₀ − g₁, −g₁), down the columns
-                    for b in range(2):
+                for b in range(2):  # A = rows (g₀, g₀ + g₁, g₀ − g₁, −g₁), down the columns
+                    for tx in range(np.uint64(tw)):
                         g0, g1 = g[b, tx], g[2 + b, tx]
                         q[b, tx] = g0
                         q[2 + b, tx] = g0 + g1
