@@ -35,9 +35,10 @@ def test_dtype_mismatch():
         M.matmul_numba(np.zeros((2, 2), np.float32), np.zeros((2, 2)))
 
 
-@pytest.mark.parametrize("n,k,m", [(1, 4, 3), (7, 5, 9), (64, 147, 300)])
-def test_matmul_in_parts_is_the_product_row_by_row(n, k, m, threads):
-    """Rows of C in parts, one per thread: the same numbers as np.matmul, into ``out`` when given."""
+@pytest.mark.parametrize("n,k,m", [(1, 4, 3), (7, 5, 9), (64, 147, 300), (300, 20, 64)])
+def test_matmul_in_parts_is_the_product(n, k, m, threads):
+    """C in column parts (wide) or row parts (tall, or B's rows not contiguous), one per thread: the
+    same numbers as np.matmul, into ``out`` when given."""
     rng = np.random.default_rng(2)
     a, b = rng.standard_normal((n, k)).astype(np.float32), rng.standard_normal((k, m)).astype(np.float32)
     want = M.matmul_reference(a, b)

@@ -49,7 +49,7 @@ the serial path on its samples — its own im2col columns or Winograd tiles in i
 workspace, its GEMMs with BLAS on one thread, its slice of y or grad_input — and the parts'
 partial sums of grad_weight and grad_bias are added at the end.  Only the Winograd weight
 transform U is shared (computed once per call).  A forward that cannot be cut (one image)
-cuts the rows of its GEMMs instead (``matmul_in_parts``); a one-image backward runs on one thread.
+cuts its GEMMs into column blocks instead (``matmul_in_parts``); a one-image backward runs on one thread.
 
 The GEMMs are ``np.matmul`` (BLAS sgemm; matmul.py says why not our numba GEMM); im2col,
 col2im and the Winograd transforms are numba kernels.  The columns live in a reused
