@@ -154,10 +154,11 @@ def batch_norm_backward(grad_out, x, weight, mean, invstd, training, need=(True,
 
 # The reductions below run over one contiguous (n, c) row of L values at a time, accumulating in
 # float64.  ``reassociate=True`` (jit.py) lets LLVM split each sum over several vector
-# accumulators; strictly in order, a sum is a chain of dependent adds (a hand-unrolled loop with
-# four scalar accumulators, used before, was 2.3x slower on Σg, Σg·x̂ of layer1).  The element-wise
-# passes index flat views with unsigned integers: with a signed index numba tests it for negative
-# values and LLVM keeps the loop scalar (measured 1.6x slower).
+# accumulators; strictly in order, a sum is a chain of dependent adds.  The element-wise passes
+# index flat views with unsigned integers: with a signed index numba tests it for negative values
+# and LLVM keeps the loop scalar.  Measured on layer1's backward kernel, one thread: 2.29 ms with
+# the hand-unrolled four-accumulator sums and signed passes used before, 1.53 ms with reassociated
+# sums, 1.1 ms with unsigned passes as well.
 
 @njit(reassociate=True)
 def _row_sum(f, base, L):
@@ -191,7 +192,7 @@ def _row_sum_dot(g, f, base, L, m):
 
 @njit()
 def _row_scale(u, out, base, L, a, d):
-    """out[base + k] = a·u[base + k] + d for k < L."""
+    """out[base + k] = a·u[base + k] + d for k < L (not _row_affine with b = 0: 0·inf would make an inf NaN)."""
     for k in range(np.uint64(base), np.uint64(base + L)):
         out[k] = a * u[k] + d
 

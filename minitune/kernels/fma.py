@@ -7,14 +7,15 @@ so
 
     out = float32( float64(x)·float64(y) + float64(z) )
 
-is the fused result except in rare double-rounding ties, in float32 and float64 alike.
+is the fused result except in rare double-rounding ties.  float64 arrays get x·y + z, two roundings
+(numpy has no float64 fused multiply-add; about one ulp from torch).
 
 Read ``fma_reference`` first: numpy, five passes over the data with float64 temporaries (each
 argument widened, the product, the sum, the rounding back).  The fast kernel computes the same
 expression element by element in one pass — the same IEEE operations in the same order, so the
 same bits — on the arrays cut into parts, one per thread (threads.py).  A ResNet-18 SGD step
-with momentum and weight decay (three of these per parameter) takes 104 ms with the twin and
-is measured in benchmarks/README.md with the kernel.
+with momentum and weight decay (three of these per parameter) took 104 ms with the twin, 22 ms
+with the kernel (benchmarks/README.md).
 """
 import numpy as np
 

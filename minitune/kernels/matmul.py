@@ -12,9 +12,9 @@ Three rungs of the ladder, each checked against the one before by the tests:
    hand-written assembly micro-kernels.
 
 ``matmul_in_parts`` is rung 3 on several cores: C cut into blocks of columns (or of rows, for a
-tall C), one per thread (threads.py), each part one single-threaded BLAS call.  The convolutions use it for their
-GEMMs when they could not cut their batch into parts (one image), since minitune runs
-numpy's BLAS on one thread (threads.py says why).
+tall C), one per thread (threads.py), each part one single-threaded BLAS call.  The
+convolutions use it for their GEMMs when they could not cut their batch into parts (one
+image), since minitune runs numpy's BLAS on one thread (threads.py says why).
 
 ``python -c "import minitune.kernels.matmul as m; m.benchmark()"`` prints the GFLOP/s of rungs
 2 and 3 on one sample of a ResNet-18 layer1 convolution as an im2col GEMM (64 × 576 × 3136);
@@ -97,7 +97,8 @@ def matmul_in_parts(a, b, out=None):
     n, k = a.shape
     m = b.shape[1]
     by_columns = m >= n and b.strides[1] == b.itemsize
-    parts = [(0, n)] if in_part() else split(m if by_columns else n, work=n * k * m, min_part_work=MIN_PART_MULTIPLIES)
+    cut = m if by_columns else n
+    parts = [(0, n)] if in_part() else split(cut, work=n * k * m, min_part_work=MIN_PART_MULTIPLIES)
     if len(parts) == 1:
         return np.matmul(a, b, out=out)
     out = np.empty((n, m), dtype=np.result_type(a, b)) if out is None else out

@@ -12,4 +12,4 @@ differ from torch by at most about one ulp per operation (1e-16 relative).
 Scalars are rounded to the arrays' dtype first, as torch converts ``alpha``/``value``/``weight``.
 The computation lives in ``minitune/kernels/fma.py`` (a numpy twin and a one-pass numba kernel).
 """
-from ..kernels.fma import fma, fma_reference  # noqa: F401  (the kernel: one pass, same bits as the twin)
+from ..kernels.fma import fma  # noqa: F401  (the kernel: one pass, same bits as the numpy twin)
