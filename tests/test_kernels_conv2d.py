@@ -80,7 +80,10 @@ def test_winograd_matrices_compute_the_1d_correlation():
     np.testing.assert_array_equal(y, [d[0:3] @ g, d[1:4] @ g])
 
 
-@pytest.mark.parametrize("shape", [(2, 3, 7, 6, 4, 1), (1, 2, 5, 5, 3, 0), (3, 4, 8, 9, 5, 2), (2, 3, 6, 6, 2, 1)])
+# (N, C, H, W, O, padding); the wide ones give tile rows longer than one SIMD vector (simd.LANES ≤ 16
+# tiles): 34 columns and padding 0 are 16 tiles, 37 with padding 1 are 19, 33 with padding 3 are 19.
+@pytest.mark.parametrize("shape", [(2, 3, 7, 6, 4, 1), (1, 2, 5, 5, 3, 0), (3, 4, 8, 9, 5, 2), (2, 3, 6, 6, 2, 1),
+                                   (1, 2, 4, 34, 3, 0), (2, 2, 5, 37, 3, 1), (1, 3, 6, 33, 2, 3), (1, 1, 35, 3, 2, 1)])
 def test_winograd_twin_and_kernels_match_the_convolution(shape):
     N, C, H, W, O, p = shape
     rng = np.random.default_rng(sum(shape))
@@ -94,6 +97,32 @@ def test_winograd_twin_and_kernels_match_the_convolution(shape):
     fx, fw = Wg.winograd_conv2d_backward(g, x, w, (p, p))
     _close(fx, gx, 1e-13, "grad_input")
     _close(fw, gw, 1e-13, "grad_weight")
+
+
+@pytest.mark.parametrize("W,p", [(34, 0), (37, 1), (33, 3), (6, 1)])
+def test_winograd_transforms_write_only_their_tiles(W, p):
+    """The transforms write their planes with vectors, masking the tail of each tile row: a plane's
+    slack past its C·T numbers, and the rest of a wider output, keep what was there (NaN here)."""
+    from minitune.kernels import winograd_transforms as WT
+    rng = np.random.default_rng(W)
+    N, C, H, O = 2, 3, 5, 2
+    x = rng.standard_normal((N, C, H, W)).astype(np.float32)
+    Ho, Wo, th, tw = Wg._tile_grid(H, W, (p, p))
+    T = N * th * tw
+    V = np.full((16, C * T + 40), np.nan, np.float32)
+    WT._input_transform(x, V, p, p, th, tw)
+    assert np.isfinite(V[:, :C * T]).all() and np.isnan(V[:, C * T:]).all()
+    g = rng.standard_normal((N, O, Ho, Wo)).astype(np.float32)
+    Z = np.full((16, O * T + 40), np.nan, np.float32)
+    WT._output_transform_adjoint(g, Z, th, tw)
+    assert np.isfinite(Z[:, :O * T]).all() and np.isnan(Z[:, O * T:]).all()
+    y = np.full((N + 1, O, Ho, Wo), np.nan, np.float32)  # the transform writes samples 0 … N − 1
+    WT._output_transform(Z, np.zeros(O, np.float32), y[:N], th, tw)
+    assert np.isfinite(y[:N]).all() and np.isnan(y[N]).all()
+    gx = np.zeros((N + 1, C, H, W), np.float32)
+    gx[N] = np.nan
+    WT._input_transform_adjoint(V, gx[:N], p, p, th, tw)
+    assert np.isfinite(gx[:N]).all() and np.isnan(gx[N]).all()
 
 
 def test_winograd_float32_error_against_float64():

@@ -18,19 +18,40 @@ output: no races; serial unless ``MINITUNE_NUMBA_PARALLEL=1``), one pass over th
 import numpy as np
 
 from .jit import njit, prange
+from .simd import LANES, vload, vload_first, vodd, veven, vsplat, vstore, vstore_first, vzip_high, vzip_low
 
-# Layout inside the transforms: a tile row is kept as its even and odd columns in two arrays
-# (col 2m → even[m], col 2m + 1 → odd[m]).  Tile tx reads columns 2tx … 2tx + 3, i.e. even[tx],
-# odd[tx], even[tx + 1], odd[tx + 1]: unit stride in tx, so LLVM vectorizes the loops over tiles
-# (with interleaved columns the loads are stride 2 and the loops stay scalar: measured 3x slower).
-# Flat views and unsigned indices, as in im2col.py: no negative-index test per access.
+# Inside the transforms: SIMD vectors along the tiles of a tile row (simd.py), since LLVM leaves
+# these loops scalar by itself (a tile row is 7–28 tiles, shorter than its unrolled vector loop).
+# A tile row is kept as its even and odd columns (col 2m → even[m], col 2m + 1 → odd[m]): tile tx
+# reads columns 2tx … 2tx + 3, i.e. even[tx], odd[tx], even[tx + 1], odd[tx + 1], so LANES tiles
+# read two vectors of each and the shifted pair (tx + 1) is one unaligned load away.  An image row
+# is copied into a zero-padded ``row`` (masked loads: nothing past the row is read) and split into
+# even and odd columns with ``veven``/``vodd``; the planes are written with masked stores of the
+# tail of a tile row, so nothing outside a tile row is touched.  Buffers are padded to whole vectors.
+
 
 @njit()
-def _split_range(r, pad, W, tw):
-    """The m in [0, tw] whose padded column 2m + r reads x column 2m + r − pad inside [0, W): [lo, hi)."""
-    lo = max(0, (pad - r + 1) // 2)
-    hi = min(tw + 1, (W + pad - r + 1) // 2)
-    return lo, max(lo, hi)
+def _row_width(tw, W, pad):
+    """Length of the padded-row buffer: whole 2·LANES vectors covering the 2·tw + 2 columns of a tile
+    row and the image row copied at offset pad."""
+    need = max(2 * tw + 2, pad + (W + LANES - 1) // LANES * LANES)
+    return (need + 2 * LANES - 1) // (2 * LANES) * (2 * LANES)
+
+
+@njit()
+def _copy_row(image, h, W, pad, row):
+    """row[0, pad + w] = image[h, w] for 0 ≤ w < W, whole vectors (the lanes past W write 0)."""
+    for w0 in range(0, W, LANES):
+        vstore(row, 0, pad + w0, vload_first(image, h, w0, min(LANES, W - w0)))
+
+
+@njit()
+def _split_row(row, even, odd, a):
+    """even[a, m] = row[0, 2m], odd[a, m] = row[0, 2m + 1], for the whole row."""
+    for m in range(0, row.shape[1] // 2, LANES):
+        u, v = vload(row, 0, 2 * m), vload(row, 0, 2 * m + LANES)
+        vstore(even, a, m, veven(u, v))
+        vstore(odd, a, m, vodd(u, v))
 
 
 @njit(parallel=True)
@@ -38,47 +59,43 @@ def _input_transform(x, V, ph, pw, th, tw):
     """V[4ξ + ν, c·T + t] = (Bᵀ d B)[ξ, ν] for every tile t of x (N, C, H, W); V is (16, ≥ C·T) planes."""
     N, C, H, W = x.shape
     T = N * th * tw
-    xf = x.reshape(N * C * H * W)
-    Vf = V.reshape(V.size)
-    s = np.uint64(V.shape[1])  # from V[k] to V[k + 1]
-    lo0, hi0 = _split_range(0, pw, W, tw)
-    lo1, hi1 = _split_range(1, pw, W, tw)
+    R = _row_width(tw, W, pw)
     for c in prange(C):
-        ev = np.zeros((4, tw + 1), dtype=x.dtype)  # the 4 input rows of a tile row: even columns
-        od = np.zeros((4, tw + 1), dtype=x.dtype)  # … odd columns (zero where padded)
-        ee = np.empty((4, tw + 1), dtype=x.dtype)  # after the vertical transform Bᵀ d
-        eo = np.empty((4, tw + 1), dtype=x.dtype)
+        row = np.zeros((1, R), dtype=x.dtype)  # one input row, zero-padded: row[0, pw + w] = x[n, c, h, w]
+        ev = np.zeros((4, R // 2 + LANES), dtype=x.dtype)  # the 4 input rows of a tile row: even columns
+        od = np.zeros((4, R // 2 + LANES), dtype=x.dtype)  # … odd columns
+        ee = np.zeros((4, R // 2 + LANES), dtype=x.dtype)  # after the vertical transform Bᵀ d
+        eo = np.zeros((4, R // 2 + LANES), dtype=x.dtype)
         for n in range(N):
             for ty in range(th):
                 for a in range(4):
                     h = 2 * ty + a - ph
                     if 0 <= h < H:
-                        src = np.uint64(((n * C + c) * H + h) * W - pw)  # wraps below 0 only for entries never read
-                        for m in range(np.uint64(lo0), np.uint64(hi0)):
-                            ev[a, m] = xf[src + 2 * m]
-                        for m in range(np.uint64(lo1), np.uint64(hi1)):
-                            od[a, m] = xf[src + 2 * m + 1]
+                        _copy_row(x[n, c], h, W, pw, row)
+                        _split_row(row, ev, od, a)
                     else:
                         ev[a, :] = 0
                         od[a, :] = 0
-                for m in range(tw + 1):  # Bᵀ d down the columns: (d₀ − d₂, d₁ + d₂, d₂ − d₁, d₁ − d₃)
-                    ee[0, m] = ev[0, m] - ev[2, m]
-                    ee[1, m] = ev[1, m] + ev[2, m]
-                    ee[2, m] = ev[2, m] - ev[1, m]
-                    ee[3, m] = ev[1, m] - ev[3, m]
-                    eo[0, m] = od[0, m] - od[2, m]
-                    eo[1, m] = od[1, m] + od[2, m]
-                    eo[2, m] = od[2, m] - od[1, m]
-                    eo[3, m] = od[1, m] - od[3, m]
-                base0 = np.uint64((n * th + ty) * tw)
+                for m in range(0, tw + 1, LANES):  # Bᵀ d down the columns: (d₀ − d₂, d₁ + d₂, d₂ − d₁, d₁ − d₃)
+                    d0, d1, d2, d3 = vload(ev, 0, m), vload(ev, 1, m), vload(ev, 2, m), vload(ev, 3, m)
+                    vstore(ee, 0, m, d0 - d2)
+                    vstore(ee, 1, m, d1 + d2)
+                    vstore(ee, 2, m, d2 - d1)
+                    vstore(ee, 3, m, d1 - d3)
+                    d0, d1, d2, d3 = vload(od, 0, m), vload(od, 1, m), vload(od, 2, m), vload(od, 3, m)
+                    vstore(eo, 0, m, d0 - d2)
+                    vstore(eo, 1, m, d1 + d2)
+                    vstore(eo, 2, m, d2 - d1)
+                    vstore(eo, 3, m, d1 - d3)
+                t = c * T + (n * th + ty) * tw
                 for q in range(4):  # then B along row ξ = q: tile tx reads ee[tx], eo[tx], ee[tx + 1], eo[tx + 1]
-                    k = np.uint64(4 * q) * s + np.uint64(c * T) + base0
-                    for tx in range(np.uint64(tw)):
-                        d0, d1, d2, d3 = ee[q, tx], eo[q, tx], ee[q, tx + 1], eo[q, tx + 1]
-                        Vf[k + tx] = d0 - d2
-                        Vf[k + s + tx] = d1 + d2
-                        Vf[k + 2 * s + tx] = d2 - d1
-                        Vf[k + 3 * s + tx] = d1 - d3
+                    for tx in range(0, tw, LANES):
+                        k = min(LANES, tw - tx)
+                        d0, d1, d2, d3 = vload(ee, q, tx), vload(eo, q, tx), vload(ee, q, tx + 1), vload(eo, q, tx + 1)
+                        vstore_first(V, 4 * q, t + tx, d0 - d2, k)
+                        vstore_first(V, 4 * q + 1, t + tx, d1 + d2, k)
+                        vstore_first(V, 4 * q + 2, t + tx, d2 - d1, k)
+                        vstore_first(V, 4 * q + 3, t + tx, d1 - d3, k)
 
 
 @njit(parallel=True)
@@ -86,36 +103,37 @@ def _output_transform(M, bias, y, th, tw):
     """y[n, o, 2ty + a, 2tx + b] = (Aᵀ M[:, o, t] A)[a, b] + bias[o], clipped to y's size."""
     N, O, Ho, Wo = y.shape
     T = N * th * tw
-    Mf = M.reshape(M.size)
-    yf = y.reshape(N * O * Ho * Wo)
-    s = np.uint64(M.shape[1])  # from M[k] to M[k + 1]
+    width = (tw + LANES - 1) // LANES * LANES
     for o in prange(O):
-        p = np.empty((8, tw), dtype=y.dtype)  # Aᵀ along each row ξ: p[2ξ] = m₀ + m₁ + m₂, p[2ξ + 1] = m₁ − m₂ − m₃
-        out = np.empty((4, tw), dtype=y.dtype)  # output rows 0, 1 × even, odd columns
-        bo = bias[o]
+        p = np.empty((8, width), dtype=y.dtype)  # Aᵀ along each row ξ: p[2ξ] = m₀ + m₁ + m₂, p[2ξ + 1] = m₁ − m₂ − m₃
+        out = np.empty((4, width), dtype=y.dtype)  # output rows 0, 1 × even, odd columns
+        b = vsplat(bias[o])
         for n in range(N):
             for ty in range(th):
-                base = np.uint64(o * T + (n * th + ty) * tw)
+                t = o * T + (n * th + ty) * tw
                 for r in range(4):
-                    k = base + np.uint64(4 * r) * s
-                    for tx in range(np.uint64(tw)):
-                        m1, m2 = Mf[k + s + tx], Mf[k + 2 * s + tx]
-                        p[2 * r, tx] = Mf[k + tx] + m1 + m2
-                        p[2 * r + 1, tx] = m1 - m2 - Mf[k + 3 * s + tx]
-                for tx in range(np.uint64(tw)):  # then Aᵀ down the columns
-                    out[0, tx] = p[0, tx] + p[2, tx] + p[4, tx] + bo
-                    out[1, tx] = p[1, tx] + p[3, tx] + p[5, tx] + bo
-                    out[2, tx] = p[2, tx] - p[4, tx] - p[6, tx] + bo
-                    out[3, tx] = p[3, tx] - p[5, tx] - p[7, tx] + bo
-                for a in range(2):
-                    if 2 * ty + a >= Ho:
+                    for tx in range(0, tw, LANES):
+                        k = min(LANES, tw - tx)
+                        m0, m1 = vload_first(M, 4 * r, t + tx, k), vload_first(M, 4 * r + 1, t + tx, k)
+                        m2, m3 = vload_first(M, 4 * r + 2, t + tx, k), vload_first(M, 4 * r + 3, t + tx, k)
+                        vstore(p, 2 * r, tx, m0 + m1 + m2)
+                        vstore(p, 2 * r + 1, tx, m1 - m2 - m3)
+                for tx in range(0, tw, LANES):  # then Aᵀ down the columns
+                    p0, p1, p2, p3 = vload(p, 0, tx), vload(p, 1, tx), vload(p, 2, tx), vload(p, 3, tx)
+                    p4, p5, p6, p7 = vload(p, 4, tx), vload(p, 5, tx), vload(p, 6, tx), vload(p, 7, tx)
+                    vstore(out, 0, tx, p0 + p2 + p4 + b)
+                    vstore(out, 1, tx, p1 + p3 + p5 + b)
+                    vstore(out, 2, tx, p2 - p4 - p6 + b)
+                    vstore(out, 3, tx, p3 - p5 - p7 + b)
+                for a in range(2):  # output row 2ty + a: its even and odd columns interleaved
+                    h = 2 * ty + a
+                    if h >= Ho:
                         break
-                    dst = np.uint64(((n * O + o) * Ho + 2 * ty + a) * Wo)
-                    for m in range(np.uint64(Wo // 2)):
-                        yf[dst + 2 * m] = out[2 * a, m]
-                        yf[dst + 2 * m + 1] = out[2 * a + 1, m]
-                    if Wo % 2:
-                        yf[dst + Wo - 1] = out[2 * a, Wo // 2]
+                    for m in range(0, tw, LANES):
+                        e, d = vload(out, 2 * a, m), vload(out, 2 * a + 1, m)
+                        vstore_first(y[n, o], h, 2 * m, vzip_low(e, d), min(LANES, Wo - 2 * m))
+                        if 2 * m + LANES < Wo:
+                            vstore_first(y[n, o], h, 2 * m + LANES, vzip_high(e, d), min(LANES, Wo - 2 * m - LANES))
 
 
 @njit(parallel=True)
@@ -123,41 +141,36 @@ def _output_transform_adjoint(grad_out, Z, th, tw):
     """Z[4ξ + ν, o, t] = (A g Aᵀ)[ξ, ν] for the 2×2 tile g of grad_out (zero past its edges)."""
     N, O, Ho, Wo = grad_out.shape
     T = N * th * tw
-    gf = grad_out.reshape(N * O * Ho * Wo)
-    Zf = Z.reshape(Z.size)
-    s = np.uint64(Z.shape[1])
+    R = _row_width(tw, Wo, 0)
     for o in prange(O):
-        g = np.zeros((4, tw), dtype=grad_out.dtype)  # tile rows 0, 1 × even, odd columns
-        q = np.empty((8, tw), dtype=grad_out.dtype)  # after A down the columns: q[2ξ], q[2ξ + 1] (even, odd)
+        row = np.zeros((1, R), dtype=grad_out.dtype)  # one row of grad_out, zero-padded
+        g = np.zeros((4, R // 2 + LANES), dtype=grad_out.dtype)  # tile rows 0, 1 × even, odd columns
+        q = np.empty((8, R // 2 + LANES), dtype=grad_out.dtype)  # after A down the columns: q[2ξ], q[2ξ + 1] (even, odd)
         for n in range(N):
             for ty in range(th):
                 for a in range(2):
-                    if 2 * ty + a >= Ho:
+                    if 2 * ty + a < Ho:
+                        _copy_row(grad_out[n, o], 2 * ty + a, Wo, 0, row)
+                        _split_row(row, g[2 * a:], g[2 * a + 1:], 0)
+                    else:
                         g[2 * a, :] = 0
                         g[2 * a + 1, :] = 0
-                        continue
-                    src = np.uint64(((n * O + o) * Ho + 2 * ty + a) * Wo)
-                    for m in range(np.uint64(Wo // 2)):
-                        g[2 * a, m] = gf[src + 2 * m]
-                        g[2 * a + 1, m] = gf[src + 2 * m + 1]
-                    if Wo % 2:
-                        g[2 * a, Wo // 2] = gf[src + Wo - 1]
                 for b in range(2):  # A = rows (g₀, g₀ + g₁, g₀ − g₁, −g₁), down the columns
-                    for tx in range(np.uint64(tw)):
-                        g0, g1 = g[b, tx], g[2 + b, tx]
-                        q[b, tx] = g0
-                        q[2 + b, tx] = g0 + g1
-                        q[4 + b, tx] = g0 - g1
-                        q[6 + b, tx] = -g1
-                base = np.uint64(o * T + (n * th + ty) * tw)
+                    for tx in range(0, tw, LANES):
+                        g0, g1 = vload(g, b, tx), vload(g, 2 + b, tx)
+                        vstore(q, b, tx, g0)
+                        vstore(q, 2 + b, tx, g0 + g1)
+                        vstore(q, 4 + b, tx, g0 - g1)
+                        vstore(q, 6 + b, tx, -g1)
+                t = o * T + (n * th + ty) * tw
                 for r in range(4):  # then A along row ξ = r
-                    k = base + np.uint64(4 * r) * s
-                    for tx in range(np.uint64(tw)):
-                        a0, a1 = q[2 * r, tx], q[2 * r + 1, tx]
-                        Zf[k + tx] = a0
-                        Zf[k + s + tx] = a0 + a1
-                        Zf[k + 2 * s + tx] = a0 - a1
-                        Zf[k + 3 * s + tx] = -a1
+                    for tx in range(0, tw, LANES):
+                        k = min(LANES, tw - tx)
+                        a0, a1 = vload(q, 2 * r, tx), vload(q, 2 * r + 1, tx)
+                        vstore_first(Z, 4 * r, t + tx, a0, k)
+                        vstore_first(Z, 4 * r + 1, t + tx, a0 + a1, k)
+                        vstore_first(Z, 4 * r + 2, t + tx, a0 - a1, k)
+                        vstore_first(Z, 4 * r + 3, t + tx, -a1, k)
 
 
 @njit(parallel=True)
@@ -165,54 +178,48 @@ def _input_transform_adjoint(grad_V, grad_x, ph, pw, th, tw):
     """grad_x[n, c] += B grad_V[:, c, t] Bᵀ at the 4×4 input tile t (grad_x zeroed by the caller)."""
     N, C, H, W = grad_x.shape
     T = N * th * tw
-    vf = grad_V.reshape(grad_V.size)
-    xf = grad_x.reshape(N * C * H * W)
-    s = np.uint64(grad_V.shape[1])
-    lo0, hi0 = _split_range(0, pw, W, tw)
-    lo1, hi1 = _split_range(1, pw, W, tw)
+    R = _row_width(tw, W, pw)
     for c in prange(C):
-        he = np.zeros((4, tw + 1), dtype=grad_x.dtype)  # row ξ after B along the row: even columns
-        ho = np.zeros((4, tw + 1), dtype=grad_x.dtype)  # … odd columns
-        re = np.empty(tw + 1, dtype=grad_x.dtype)  # one input row's even and odd columns after B down the columns
-        ro = np.empty(tw + 1, dtype=grad_x.dtype)
+        he = np.zeros((4, R // 2 + LANES), dtype=grad_x.dtype)  # row ξ after B along the row: even columns
+        ho = np.zeros((4, R // 2 + LANES), dtype=grad_x.dtype)  # … odd columns
+        row = np.zeros((1, R + 2 * LANES), dtype=grad_x.dtype)  # one input row's columns after B down the columns, interleaved
         for n in range(N):
             for ty in range(th):
-                base = np.uint64(c * T + (n * th + ty) * tw)
+                t = c * T + (n * th + ty) * tw
                 for r in range(4):
                     # adjoint of (d₀ − d₂, d₁ + d₂, d₂ − d₁, d₁ − d₃) at tile tx, columns 2tx … 2tx + 3:
                     # even[tx] += v₀, odd[tx] += v₁ − v₂ + v₃, even[tx + 1] += v₁ + v₂ − v₀, odd[tx + 1] −= v₃
-                    k = base + np.uint64(4 * r) * s
-                    he[r, tw] = 0
-                    ho[r, tw] = 0
-                    for tx in range(np.uint64(tw)):
-                        he[r, tx] = vf[k + tx]
-                        ho[r, tx] = vf[k + s + tx] - vf[k + 2 * s + tx] + vf[k + 3 * s + tx]
-                    for tx in range(np.uint64(tw)):
-                        he[r, tx + 1] += vf[k + s + tx] + vf[k + 2 * s + tx] - vf[k + tx]
-                        ho[r, tx + 1] -= vf[k + 3 * s + tx]
+                    he[r, :] = 0
+                    ho[r, :] = 0
+                    for tx in range(0, tw, LANES):
+                        k = min(LANES, tw - tx)
+                        v0, v1 = vload_first(grad_V, 4 * r, t + tx, k), vload_first(grad_V, 4 * r + 1, t + tx, k)
+                        v2, v3 = vload_first(grad_V, 4 * r + 2, t + tx, k), vload_first(grad_V, 4 * r + 3, t + tx, k)
+                        vstore(he, r, tx, vload(he, r, tx) + v0)
+                        vstore(ho, r, tx, vload(ho, r, tx) + v1 - v2 + v3)
+                        vstore(he, r, tx + 1, vload(he, r, tx + 1) + v1 + v2 - v0)
+                        vstore(ho, r, tx + 1, vload(ho, r, tx + 1) - v3)
                 for a in range(4):  # the same adjoint down the columns, added into grad_x's rows
                     h = 2 * ty + a - ph
                     if h < 0 or h >= H:
                         continue
-                    if a == 0:  # row a of B·(he, ho): (v₀, v₁ − v₂ + v₃, v₁ + v₂ − v₀, −v₃), one loop per row
-                        for m in range(tw + 1):
-                            re[m], ro[m] = he[0, m], ho[0, m]
-                    elif a == 1:
-                        for m in range(tw + 1):
-                            re[m] = he[1, m] - he[2, m] + he[3, m]
-                            ro[m] = ho[1, m] - ho[2, m] + ho[3, m]
-                    elif a == 2:
-                        for m in range(tw + 1):
-                            re[m] = he[1, m] + he[2, m] - he[0, m]
-                            ro[m] = ho[1, m] + ho[2, m] - ho[0, m]
-                    else:
-                        for m in range(tw + 1):
-                            re[m], ro[m] = -he[3, m], -ho[3, m]
-                    dst = np.uint64(((n * C + c) * H + h) * W - pw)  # wraps below 0 only for entries never read
-                    for m in range(np.uint64(lo0), np.uint64(hi0)):
-                        xf[dst + 2 * m] += re[m]
-                    for m in range(np.uint64(lo1), np.uint64(hi1)):
-                        xf[dst + 2 * m + 1] += ro[m]
+                    for m in range(0, tw + 1, LANES):  # row a of B·(he, ho): (v₀, v₁ − v₂ + v₃, v₁ + v₂ − v₀, −v₃)
+                        e0, e1, e2, e3 = vload(he, 0, m), vload(he, 1, m), vload(he, 2, m), vload(he, 3, m)
+                        d0, d1, d2, d3 = vload(ho, 0, m), vload(ho, 1, m), vload(ho, 2, m), vload(ho, 3, m)
+                        if a == 0:
+                            e, d = e0, d0
+                        elif a == 1:
+                            e, d = e1 - e2 + e3, d1 - d2 + d3
+                        elif a == 2:
+                            e, d = e1 + e2 - e0, d1 + d2 - d0
+                        else:
+                            e, d = -e3, -d3
+                        vstore(row, 0, 2 * m, vzip_low(e, d))
+                        vstore(row, 0, 2 * m + LANES, vzip_high(e, d))
+                    gx = grad_x[n, c]
+                    for w0 in range(0, W, LANES):  # grad_x[h, w] += row[pw + w]
+                        k = min(LANES, W - w0)
+                        vstore_first(gx, h, w0, vload_first(gx, h, w0, k) + vload(row, 0, pw + w0), k)
 
 
 @njit(parallel=True)

@@ -1,0 +1,236 @@
+r"""SIMD vectors inside numba kernels: a register of ``LANES`` floats, and the five operations a GEMM needs.
+
+LLVM vectorizes a plain loop by itself (im2col.py, batch_norm.py rely on it), but not a GEMM's
+register tile: the 16 accumulators of gemm.py's micro-kernel must stay in 16 registers for the
+whole inner loop, and a loop over a 2-D accumulator array is compiled to loads and stores of memory
+(measured: 5–9 GFLOP/s, against 150 with the vectors below).  So minitune spells the vectors out,
+the way a BLAS micro-kernel does in assembly: a numba type whose value is one LLVM vector
+``<LANES x float>``, and functions that compile to one instruction each —
+
+    vload(a, i, j)        a[i, j : j + LANES]                 (unit stride along a's last axis)
+    vstore(a, i, j, v)    a[i, j : j + LANES] = v
+    vload_first(a, i, j, n), vstore_first(a, i, j, v, n)
+                          the same for the first n ≤ LANES lanes only (a masked load: the other
+                          lanes read 0; a masked store: the memory past them is not touched)
+    vsplat(x)             (x, x, …, x)                        every lane the scalar x (a broadcast)
+    vzero(a)              (0, …, 0), in a's dtype
+    vfma(a, b, c)         a ⊙ b + c, lane by lane             one fused multiply-add: one rounding
+    vsum(v)               v₀ + v₁ + … + v_{LANES−1}           a scalar (the lanes added pairwise)
+    u + v, u - v, -v      lane by lane
+    veven(u, v), vodd(u, v)   lanes 0, 2, 4, … (1, 3, 5, …) of the 2·LANES numbers u, v (a deinterleave)
+    vzip_low(e, o), vzip_high(e, o)   (e₀, o₀, e₁, o₁, …): the first (second) half of e and o
+                          interleaved — the inverse of veven/vodd
+
+``LANES`` is 16 on a CPU with AVX-512 (a 512-bit register holds 16 float32), 8 with AVX2, else 4 —
+read from the CPU once, at import; float64 vectors have as many lanes (LLVM splits a vector wider
+than a register into several).  No bounds are checked: a kernel using these must stay inside its
+arrays (gemm.py says how it does).  The functions work only inside ``@njit`` code.
+"""
+import operator
+
+import llvmlite.binding as llvm
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic, models, overload, register_model
+
+
+def _lanes():
+    """16 with AVX-512, 8 with AVX2 (x86), 4 otherwise (one 128-bit register: SSE, NEON)."""
+    features = llvm.get_host_cpu_features()
+    if features.get("avx512f"):
+        return 16
+    if features.get("avx2"):
+        return 8
+    return 4
+
+
+LANES = _lanes()
+
+
+class Vector(types.Type):
+    """The numba type of a vector of ``LANES`` values of one float dtype (an LLVM ``<n x float>``)."""
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+        super().__init__(name=f"vector({dtype}, {LANES})")
+
+
+@register_model(Vector)
+class _VectorModel(models.PrimitiveModel):
+    def __init__(self, dmm, fe_type):
+        super().__init__(dmm, fe_type, ir.VectorType(dmm.lookup(fe_type.dtype).get_value_type(), LANES))
+
+
+def _vector_llvm_type(context, dtype):
+    return ir.VectorType(context.get_value_type(dtype), LANES)
+
+
+def _vector_pointer(context, builder, array_type, array, i, j):
+    """A pointer to a[i, j], as a pointer to a vector of a's dtype."""
+    a = context.make_array(array_type)(context, builder, array)
+    p = cgutils.get_item_pointer(context, builder, array_type, a, [i, j])
+    return builder.bitcast(p, _vector_llvm_type(context, array_type.dtype).as_pointer())
+
+
+@intrinsic
+def vload(typingctx, a, i, j):
+    """a[i, j : j + LANES] of a 2-D float array (the last axis contiguous)."""
+    def codegen(context, builder, sig, args):
+        p = _vector_pointer(context, builder, sig.args[0], args[0], args[1], args[2])
+        return builder.load(p, align=sig.args[0].dtype.bitwidth // 8)
+    return Vector(a.dtype)(a, i, j), codegen
+
+
+@intrinsic
+def vstore(typingctx, a, i, j, v):
+    """a[i, j : j + LANES] = v."""
+    def codegen(context, builder, sig, args):
+        p = _vector_pointer(context, builder, sig.args[0], args[0], args[1], args[2])
+        builder.store(args[3], p, align=sig.args[0].dtype.bitwidth // 8)
+        return context.get_dummy_value()
+    return types.void(a, i, j, v), codegen
+
+
+def _first_lanes(builder, n):
+    """The mask (lane < n) of the first n lanes."""
+    it = ir.VectorType(ir.IntType(64), LANES)
+    one = builder.insert_element(ir.Constant(it, ir.Undefined), n, ir.Constant(ir.IntType(32), 0))
+    nn = builder.shuffle_vector(one, ir.Constant(it, ir.Undefined), ir.Constant(ir.VectorType(ir.IntType(32), LANES), [0] * LANES))
+    return builder.icmp_signed("<", ir.Constant(it, list(range(LANES))), nn)
+
+
+@intrinsic
+def vload_first(typingctx, a, i, j, n):
+    """a[i, j : j + n] in the first n lanes (n ≤ LANES), 0 in the others; nothing past j + n is read."""
+    def codegen(context, builder, sig, args):
+        p = _vector_pointer(context, builder, sig.args[0], args[0], args[1], args[2])
+        vt, bits = _vector_llvm_type(context, sig.args[0].dtype), sig.args[0].dtype.bitwidth
+        mask_type = ir.VectorType(ir.IntType(1), LANES)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vt, [p.type, ir.IntType(32), mask_type, vt]),
+                                            f"llvm.masked.load.v{LANES}f{bits}.p0")
+        mask = _first_lanes(builder, context.cast(builder, args[3], sig.args[3], types.int64))
+        return builder.call(fn, [p, ir.Constant(ir.IntType(32), bits // 8), mask, ir.Constant(vt, [0.0] * LANES)])
+    return Vector(a.dtype)(a, i, j, n), codegen
+
+
+@intrinsic
+def vstore_first(typingctx, a, i, j, v, n):
+    """a[i, j : j + n] = the first n lanes of v (n ≤ LANES); nothing past j + n is written."""
+    def codegen(context, builder, sig, args):
+        p = _vector_pointer(context, builder, sig.args[0], args[0], args[1], args[2])
+        vt, bits = _vector_llvm_type(context, sig.args[0].dtype), sig.args[0].dtype.bitwidth
+        mask_type = ir.VectorType(ir.IntType(1), LANES)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [vt, p.type, ir.IntType(32), mask_type]),
+                                            f"llvm.masked.store.v{LANES}f{bits}.p0")
+        mask = _first_lanes(builder, context.cast(builder, args[4], sig.args[4], types.int64))
+        builder.call(fn, [args[3], p, ir.Constant(ir.IntType(32), bits // 8), mask])
+        return context.get_dummy_value()
+    return types.void(a, i, j, v, n), codegen
+
+
+@intrinsic
+def vsplat(typingctx, x):
+    """(x, x, …, x): the scalar x in every lane."""
+    def codegen(context, builder, sig, args):
+        vt = _vector_llvm_type(context, sig.args[0])
+        one = builder.insert_element(ir.Constant(vt, ir.Undefined), args[0], ir.Constant(ir.IntType(32), 0))
+        return builder.shuffle_vector(one, ir.Constant(vt, ir.Undefined), ir.Constant(ir.VectorType(ir.IntType(32), LANES), [0] * LANES))
+    return Vector(x)(x), codegen
+
+
+@intrinsic
+def vzero(typingctx, a):
+    """A vector of zeros in the dtype of the array a."""
+    def codegen(context, builder, sig, args):
+        return ir.Constant(_vector_llvm_type(context, sig.args[0].dtype), [0.0] * LANES)
+    return Vector(a.dtype)(a), codegen
+
+
+@intrinsic
+def vfma(typingctx, a, b, c):
+    """a ⊙ b + c, each lane one fused multiply-add (LLVM's ``llvm.fma``: rounded once)."""
+    def codegen(context, builder, sig, args):
+        vt = _vector_llvm_type(context, sig.args[0].dtype)
+        name = f"llvm.fma.v{LANES}f{sig.args[0].dtype.bitwidth}"
+        return builder.call(cgutils.get_or_insert_function(builder.module, ir.FunctionType(vt, [vt] * 3), name), args)
+    return a(a, b, c), codegen
+
+
+@intrinsic
+def vsum(typingctx, v):
+    """v₀ + v₁ + … + v_{LANES−1}: LLVM's ``llvm.vector.reduce.fadd`` without an order (pairwise)."""
+    def codegen(context, builder, sig, args):
+        st = context.get_value_type(sig.args[0].dtype)
+        vt = _vector_llvm_type(context, sig.args[0].dtype)
+        name = f"llvm.vector.reduce.fadd.v{LANES}f{sig.args[0].dtype.bitwidth}"
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(st, [st, vt]), name)
+        # "reassoc": without it LLVM adds the lanes one after another, in order
+        return builder.call(fn, [ir.Constant(st, -0.0), args[0]], fastmath=("reassoc",))
+    return v.dtype(v), codegen
+
+
+@intrinsic
+def _vadd(typingctx, u, v):
+    return u(u, v), lambda context, builder, sig, args: builder.fadd(args[0], args[1])
+
+
+@intrinsic
+def _vsub(typingctx, u, v):
+    return u(u, v), lambda context, builder, sig, args: builder.fsub(args[0], args[1])
+
+
+@intrinsic
+def _vneg(typingctx, v):
+    return v(v), lambda context, builder, sig, args: builder.fneg(args[0])
+
+
+@overload(operator.add)
+def _add(u, v):
+    if isinstance(u, Vector) and isinstance(v, Vector):
+        return lambda u, v: _vadd(u, v)
+
+
+@overload(operator.sub)
+def _sub(u, v):
+    if isinstance(u, Vector) and isinstance(v, Vector):
+        return lambda u, v: _vsub(u, v)
+
+
+@overload(operator.neg)
+def _neg(v):
+    if isinstance(v, Vector):
+        return lambda v: _vneg(v)
+
+
+@intrinsic
+def veven(typingctx, u, v):
+    """(u₀, u₂, …, u_{LANES−2}, v₀, v₂, …): the even lanes of u followed by v's."""
+    def codegen(context, builder, sig, args):
+        return builder.shuffle_vector(args[0], args[1], ir.Constant(ir.VectorType(ir.IntType(32), LANES), list(range(0, 2 * LANES, 2))))
+    return u(u, v), codegen
+
+
+@intrinsic
+def vodd(typingctx, u, v):
+    """(u₁, u₃, …, v₁, v₃, …): the odd lanes of u followed by v's."""
+    def codegen(context, builder, sig, args):
+        return builder.shuffle_vector(args[0], args[1], ir.Constant(ir.VectorType(ir.IntType(32), LANES), list(range(1, 2 * LANES, 2))))
+    return u(u, v), codegen
+
+
+@intrinsic
+def vzip_low(typingctx, e, o):
+    """(e₀, o₀, e₁, o₁, …, e_{LANES/2−1}, o_{LANES/2−1})."""
+    def codegen(context, builder, sig, args):
+        lanes = [k // 2 + (LANES if k % 2 else 0) for k in range(LANES)]
+        return builder.shuffle_vector(args[0], args[1], ir.Constant(ir.VectorType(ir.IntType(32), LANES), lanes))
+    return e(e, o), codegen
+
+
+@intrinsic
+def vzip_high(typingctx, e, o):
+    """(e_{LANES/2}, o_{LANES/2}, …, e_{LANES−1}, o_{LANES−1})."""
+    def codegen(context, builder, sig, args):
+        lanes = [LANES // 2 + k // 2 + (LANES if k % 2 else 0) for k in range(LANES)]
+        return builder.shuffle_vector(args[0], args[1], ir.Constant(ir.VectorType(ir.IntType(32), LANES), lanes))
+    return e(e, o), codegen
