@@ -99,6 +99,24 @@ def test_winograd_twin_and_kernels_match_the_convolution(shape):
     _close(fw, gw, 1e-13, "grad_weight")
 
 
+@pytest.mark.parametrize("chunk_tiles", [4, 7, 30])
+def test_winograd_in_bands_of_tile_rows(monkeypatch, chunk_tiles):
+    """A sample with more tiles than CHUNK_TILES is cut into bands of tile rows (one row when a row
+    alone is longer): the forward and both gradients are those of the whole sample at once."""
+    rng = np.random.default_rng(chunk_tiles)
+    x, w, b = rng.standard_normal((2, 3, 11, 13)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+    args = ((1, 1), (1, 1), (1, 1), 1)
+    want = K.conv2d_forward_reference(x, w, b, *args)
+    g = rng.standard_normal(want.shape)
+    gx, gw, _ = K.conv2d_backward_reference(g, x, w, *args)
+    monkeypatch.setattr(Wg, "CHUNK_TILES", chunk_tiles)
+    assert len(Wg._chunks(2, 6, 7)) > 2
+    _close(Wg.winograd_conv2d_forward(x, w, b, (1, 1)), want, 1e-13, "numba forward in bands")
+    fx, fw = Wg.winograd_conv2d_backward(g, x, w, (1, 1))
+    _close(fx, gx, 1e-13, "grad_input in bands")
+    _close(fw, gw, 1e-13, "grad_weight in bands")
+
+
 @pytest.mark.parametrize("W,p", [(34, 0), (37, 1), (33, 3), (6, 1)])
 def test_winograd_transforms_write_only_their_tiles(W, p):
     """The transforms write their planes with vectors, masking the tail of each tile row: a plane's
@@ -110,18 +128,18 @@ def test_winograd_transforms_write_only_their_tiles(W, p):
     Ho, Wo, th, tw = Wg._tile_grid(H, W, (p, p))
     T = N * th * tw
     V = np.full((16, C * T + 40), np.nan, np.float32)
-    WT._input_transform(x, V, p, p, th, tw)
+    WT._input_transform(x, V, p, p, 0, th, tw)
     assert np.isfinite(V[:, :C * T]).all() and np.isnan(V[:, C * T:]).all()
     g = rng.standard_normal((N, O, Ho, Wo)).astype(np.float32)
     Z = np.full((16, O * T + 40), np.nan, np.float32)
-    WT._output_transform_adjoint(g, Z, th, tw)
+    WT._output_transform_adjoint(g, Z, 0, th, tw)
     assert np.isfinite(Z[:, :O * T]).all() and np.isnan(Z[:, O * T:]).all()
     y = np.full((N + 1, O, Ho, Wo), np.nan, np.float32)  # the transform writes samples 0 … N − 1
-    WT._output_transform(Z, np.zeros(O, np.float32), y[:N], th, tw)
+    WT._output_transform(Z, np.zeros(O, np.float32), y[:N], 0, th, tw)
     assert np.isfinite(y[:N]).all() and np.isnan(y[N]).all()
     gx = np.zeros((N + 1, C, H, W), np.float32)
     gx[N] = np.nan
-    WT._input_transform_adjoint(V, gx[:N], p, p, th, tw)
+    WT._input_transform_adjoint(V, gx[:N], p, p, 0, th, tw)
     assert np.isfinite(gx[:N]).all() and np.isnan(gx[N]).all()
 
 

@@ -11,7 +11,8 @@ these kernels.  Each kernel computes one line of its formulas for every tile:
     _weight_transform_adjoint    grad_w[o, c] = Gᵀ grad_U[:, o, c] G
 
 The 16 planes (k) of U, V, M, Z are rows of a (16, stride) array, ``stride`` ≥ the plane size
-(see ``planes`` in winograd.py); t = (n·th + ty)·tw + tx numbers the 2×2 output tiles.
+(see ``planes`` in winograd.py); a kernel transforms the tile rows ty0 ≤ ty < ty1 of every sample
+of its x, and t = (n·(ty1 − ty0) + ty − ty0)·tw + tx numbers their 2×2 output tiles.
 Performance contract: ``prange`` over channels (each iteration owns whole channels of its
 output: no races; serial unless ``MINITUNE_NUMBA_PARALLEL=1``), one pass over the data.
 """
@@ -55,10 +56,10 @@ def _split_row(row, even, odd, a):
 
 
 @njit(parallel=True)
-def _input_transform(x, V, ph, pw, th, tw):
+def _input_transform(x, V, ph, pw, ty0, ty1, tw):
     """V[4ξ + ν, c·T + t] = (Bᵀ d B)[ξ, ν] for every tile t of x (N, C, H, W); V is (16, ≥ C·T) planes."""
     N, C, H, W = x.shape
-    T = N * th * tw
+    T = N * (ty1 - ty0) * tw
     R = _row_width(tw, W, pw)
     for c in prange(C):
         row = np.zeros((1, R), dtype=x.dtype)  # one input row, zero-padded: row[0, pw + w] = x[n, c, h, w]
@@ -67,7 +68,7 @@ def _input_transform(x, V, ph, pw, th, tw):
         ee = np.zeros((4, R // 2 + LANES), dtype=x.dtype)  # after the vertical transform Bᵀ d
         eo = np.zeros((4, R // 2 + LANES), dtype=x.dtype)
         for n in range(N):
-            for ty in range(th):
+            for ty in range(ty0, ty1):
                 for a in range(4):
                     h = 2 * ty + a - ph
                     if 0 <= h < H:
@@ -87,7 +88,7 @@ def _input_transform(x, V, ph, pw, th, tw):
                     vstore(eo, 1, m, d1 + d2)
                     vstore(eo, 2, m, d2 - d1)
                     vstore(eo, 3, m, d1 - d3)
-                t = c * T + (n * th + ty) * tw
+                t = c * T + (n * (ty1 - ty0) + ty - ty0) * tw
                 for q in range(4):  # then B along row ξ = q: tile tx reads ee[tx], eo[tx], ee[tx + 1], eo[tx + 1]
                     for tx in range(0, tw, LANES):
                         k = min(LANES, tw - tx)
@@ -99,18 +100,18 @@ def _input_transform(x, V, ph, pw, th, tw):
 
 
 @njit(parallel=True)
-def _output_transform(M, bias, y, th, tw):
+def _output_transform(M, bias, y, ty0, ty1, tw):
     """y[n, o, 2ty + a, 2tx + b] = (Aᵀ M[:, o, t] A)[a, b] + bias[o], clipped to y's size."""
     N, O, Ho, Wo = y.shape
-    T = N * th * tw
+    T = N * (ty1 - ty0) * tw
     width = (tw + LANES - 1) // LANES * LANES
     for o in prange(O):
         p = np.empty((8, width), dtype=y.dtype)  # Aᵀ along each row ξ: p[2ξ] = m₀ + m₁ + m₂, p[2ξ + 1] = m₁ − m₂ − m₃
         out = np.empty((4, width), dtype=y.dtype)  # output rows 0, 1 × even, odd columns
         b = vsplat(bias[o])
         for n in range(N):
-            for ty in range(th):
-                t = o * T + (n * th + ty) * tw
+            for ty in range(ty0, ty1):
+                t = o * T + (n * (ty1 - ty0) + ty - ty0) * tw
                 for r in range(4):
                     for tx in range(0, tw, LANES):
                         k = min(LANES, tw - tx)
@@ -137,17 +138,17 @@ def _output_transform(M, bias, y, th, tw):
 
 
 @njit(parallel=True)
-def _output_transform_adjoint(grad_out, Z, th, tw):
+def _output_transform_adjoint(grad_out, Z, ty0, ty1, tw):
     """Z[4ξ + ν, o, t] = (A g Aᵀ)[ξ, ν] for the 2×2 tile g of grad_out (zero past its edges)."""
     N, O, Ho, Wo = grad_out.shape
-    T = N * th * tw
+    T = N * (ty1 - ty0) * tw
     R = _row_width(tw, Wo, 0)
     for o in prange(O):
         row = np.zeros((1, R), dtype=grad_out.dtype)  # one row of grad_out, zero-padded
         g = np.zeros((4, R // 2 + LANES), dtype=grad_out.dtype)  # tile rows 0, 1 × even, odd columns
         q = np.empty((8, R // 2 + LANES), dtype=grad_out.dtype)  # after A down the columns: q[2ξ], q[2ξ + 1] (even, odd)
         for n in range(N):
-            for ty in range(th):
+            for ty in range(ty0, ty1):
                 for a in range(2):
                     if 2 * ty + a < Ho:
                         _copy_row(grad_out[n, o], 2 * ty + a, Wo, 0, row)
@@ -162,7 +163,7 @@ def _output_transform_adjoint(grad_out, Z, th, tw):
                         vstore(q, 2 + b, tx, g0 + g1)
                         vstore(q, 4 + b, tx, g0 - g1)
                         vstore(q, 6 + b, tx, -g1)
-                t = o * T + (n * th + ty) * tw
+                t = o * T + (n * (ty1 - ty0) + ty - ty0) * tw
                 for r in range(4):  # then A along row ξ = r
                     for tx in range(0, tw, LANES):
                         k = min(LANES, tw - tx)
@@ -174,18 +175,18 @@ def _output_transform_adjoint(grad_out, Z, th, tw):
 
 
 @njit(parallel=True)
-def _input_transform_adjoint(grad_V, grad_x, ph, pw, th, tw):
+def _input_transform_adjoint(grad_V, grad_x, ph, pw, ty0, ty1, tw):
     """grad_x[n, c] += B grad_V[:, c, t] Bᵀ at the 4×4 input tile t (grad_x zeroed by the caller)."""
     N, C, H, W = grad_x.shape
-    T = N * th * tw
+    T = N * (ty1 - ty0) * tw
     R = _row_width(tw, W, pw)
     for c in prange(C):
         he = np.zeros((4, R // 2 + LANES), dtype=grad_x.dtype)  # row ξ after B along the row: even columns
         ho = np.zeros((4, R // 2 + LANES), dtype=grad_x.dtype)  # … odd columns
         row = np.zeros((1, R + 2 * LANES), dtype=grad_x.dtype)  # one input row's columns after B down the columns, interleaved
         for n in range(N):
-            for ty in range(th):
-                t = c * T + (n * th + ty) * tw
+            for ty in range(ty0, ty1):
+                t = c * T + (n * (ty1 - ty0) + ty - ty0) * tw
                 for r in range(4):
                     # adjoint of (d₀ − d₂, d₁ + d₂, d₂ − d₁, d₁ − d₃) at tile tx, columns 2tx … 2tx + 3:
                     # even[tx] += v₀, odd[tx] += v₁ − v₂ + v₃, even[tx + 1] += v₁ + v₂ − v₀, odd[tx + 1] −= v₃
