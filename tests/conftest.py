@@ -44,14 +44,21 @@ def threads(request, monkeypatch):
     return request.param
 
 
-@pytest.fixture(params=["winograd", "im2col"])
+@pytest.fixture(params=["winograd", "im2col", "direct"])
 def conv_path(request, monkeypatch):
-    """Run a conv test with Winograd forced on wherever it applies (3×3 stride 1), and with it off."""
+    """Run a conv test on each forward path: Winograd forced on wherever it applies (3×3 stride 1),
+    im2col (Winograd and the direct kernel off), the direct kernel wherever it applies, however narrow."""
     from minitune.kernels import conv2d as K
+    from minitune.kernels import direct_conv as D
     if request.param == "winograd":
         monkeypatch.setattr(K, "WINOGRAD_MIN_TILES", 0)
         monkeypatch.setattr(K, "WINOGRAD_MIN_TILES_PER_SAMPLE", 0)
         monkeypatch.setattr(K, "WINOGRAD_MIN_SAMPLES", 1)
     else:
         monkeypatch.setattr(K, "WINOGRAD_MIN_TILES", np.inf)
+    if request.param == "direct":
+        monkeypatch.setattr(D, "MIN_WIDTH", 0)
+        monkeypatch.setattr(D, "MIN_SAMPLES", 1)
+    else:
+        monkeypatch.setattr(D, "MAX_TERMS", -1)
     return request.param

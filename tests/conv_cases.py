@@ -35,6 +35,10 @@ CASES = {
     "per_sample3x3": ConvCase(2, 3, 17, 16, 4, (3, 3), 1, 1, 1, 1, True, set()),
     "per_sample_pointwise_stride2": ConvCase(2, 4, 33, 34, 3, (1, 1), 2, 0, 1, 1, False, set()),
     "per_sample_stride2_3x3": ConvCase(2, 3, 33, 32, 4, (3, 3), 2, 1, 1, 1, False, set()),
+    # a multiple of 8 output channels, a small C·kh·kw, output rows of ≥ 32 pixels: the direct kernel
+    "direct_stem7x7": ConvCase(2, 3, 20, 70, 8, (7, 7), 2, 3, 1, 1, True, set()),
+    "direct_3x3": ConvCase(1, 4, 5, 40, 16, (3, 3), 1, 1, 1, 1, False, set()),
+    "direct_rect_odd_rows": ConvCase(3, 2, 8, 66, 8, (3, 5), 2, (1, 2), 1, 1, True, set()),
 }
 
 

@@ -15,6 +15,7 @@ def _kernel_calls(dtype):
     # Imported when the command runs, not when `minitune --help` builds the parser (no numba, no Pillow).
     from ..kernels import batch_norm as B
     from ..kernels import conv2d as C
+    from ..kernels import direct_conv as D
     from ..kernels import elementwise as E
     from ..kernels import fma as Fm
     from ..kernels import matmul as M
@@ -38,6 +39,8 @@ def _kernel_calls(dtype):
         ("conv2d forward (im2col)", lambda: C.conv2d_forward(x, w, None, *conv_args)),
         ("conv2d backward (col2im)", lambda: C.conv2d_backward(np.ones((2, 4, 6, 6), dtype), x, w, *conv_args)),
         ("conv2d forward (Winograd)", lambda: Wg.winograd_conv2d_forward(x, w, None, (1, 1))),
+        ("conv2d forward (direct)",
+         lambda: [D.direct_conv2d(x, np.ones((8, 3, 3, 3), dtype), None, (s, s), (1, 1)) for s in (1, 2)]),
         ("conv2d backward (Winograd)", lambda: Wg.winograd_conv2d_backward(np.ones((2, 4, 6, 6), dtype), x, w, (1, 1))),
         ("max_pool2d forward", max_pool),
         ("max_pool2d backward", lambda: P.max_pool2d_backward(out["pool"][0], out["pool"][1], x.shape)),

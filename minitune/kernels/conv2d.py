@@ -33,6 +33,9 @@ flipped kernel.
 
 Fast paths (chosen per call by shape; each computes the formulas above):
 
+0. **Direct** (direct_conv.py, forward only) for a batch, a small C·kh·kw (≤ 256) and output
+   rows of ≥ 32 pixels — ResNet's stem: each output summed straight from the input, no im2col
+   (the 7.4 MB of columns per 224×224 image are never written).
 1. **Winograd F(2×2, 3×3)** (winograd.py) for 3×3 stride-1 convolutions with enough tiles
    (``WINOGRAD_MIN_TILES``: ResNet-18's layer1-3 from batch 8, not layer4): 16 multiplies
    per 2×2 output tile instead of 36, as 16 batched GEMMs.
@@ -61,6 +64,7 @@ of these choices: benchmarks/README.md.
 """
 import numpy as np
 
+from .direct_conv import direct_applies, direct_conv2d
 from .im2col import col2im, im2col
 from .jit import NO_JIT
 from .matmul import matmul_in_parts
@@ -247,6 +251,8 @@ def _conv2d_forward_fast(x, weight, bias, stride, padding, dilation, groups, ret
     if return_columns:
         return _conv2d_forward_batched(x, weight, bias, stride, padding, dilation, groups, return_columns)
     y = np.empty((N, weight.shape[0], Ho, Wo), dtype=x.dtype)
+    if direct_applies(x.shape, weight.shape[0], kernel, stride, padding, dilation, groups):
+        return direct_conv2d(x, weight, bias, stride, padding, out=y)  # in parts itself
     if _use_winograd(x.shape, kernel, stride, padding, dilation, groups):
         U = weight_transform(weight)[1]  # once, shared by the parts
 

@@ -1,0 +1,209 @@
+r"""Direct convolution: y = conv2d(x, w) without im2col, for a small reduction C·kh·kw over a large plane.
+
+A ResNet stem (3 channels, 7×7, stride 2, 224×224 images) unfolds each image into a 147 × 12544
+im2col matrix — 7.4 MB written and read back per image, for a GEMM of only 147 terms per output,
+which numpy's BLAS runs at ~90 GFLOP/s.  Here each output is summed straight from the input:
+
+    y[n, o, oh, ow] = b[o] + Σ_{c, i, j} w[o, c, i, j] · xp[n, c, s·oh + i, s·ow + j]
+
+(xp: x zero-padded by (ph, pw); stride s ∈ {1, 2} in both axes).  Two steps per image:
+
+1. **Phases.**  With stride 2 the columns s·ow + j of consecutive outputs are every other input
+   column; split each padded input row into its even and odd columns (s phases; with stride 1,
+   one phase: the padded row),
+
+       P[c, φ, r, m] = xp[c, r, s·m + φ]          so that     xp[c, s·oh + i, s·ow + j] = P[c, j mod s, s·oh + i, ow + j div s]
+
+   and for a fixed (c, i, j) consecutive ow read consecutive numbers of P: a SIMD vector.
+2. **Micro-kernel**, gemm's register tile (matmul.py) with the columns of B read from P: for 8
+   output channels and a tile of 2 output rows × LANES columns (16 vector accumulators), for each
+   of the K = C·kh·kw terms k = (c, i, j) load the two rows of P at offset ``off[k]``, broadcast
+   w[o, k] for the 8 channels, 16 fused multiply-adds.  The 8 channels' weights (8·K numbers) stay
+   in L1 while the tile sweeps the image; P (0.8 MB for the stem) stays in L2.
+
+Measured (benchmarks/README.md): the stem at batch 8 on 2 threads 18.2 → ~8 ms (torch 8.5), the
+kernel at ~140 GFLOP/s on one core.  Where K is larger (a 3×3 layer: K = 9·C) im2col + BLAS stays
+faster: its GEMM reuses each unfolded column for every output channel from cache.  Used by
+conv2d.py for batches (not one image), groups = 1, no dilation, stride 1 or 2 (the same in both
+axes), a multiple of 8 output channels, K ≤ ``MAX_TERMS`` and output rows of at least
+``MIN_WIDTH`` pixels; the backward stays on im2col.
+
+Read ``direct_conv2d_reference`` first: the same two steps in numpy.
+"""
+import numpy as np
+
+from .jit import njit
+from .simd import LANES, veven, vfma, vload, vload_first, vodd, vsplat, vstore, vstore_first, vzero
+from .threads import run_parts, split
+from .workspace import scratch
+
+MAX_TERMS = 256   # K = C·kh·kw up to this: a channel block's weights and a tile's rows of P stay in L1
+MIN_WIDTH = 32    # output rows at least this wide: the vectors of a tile row are mostly full
+MIN_SAMPLES = 2   # see direct_applies
+
+
+def direct_applies(x_shape, out_channels, kernel, stride, padding, dilation, groups):
+    """True for the convolutions conv2d.py sends here (see the module docstring).  Not for one image
+    (``minitune predict``): the gain is a millisecond, compiling the kernel in a process with an empty
+    numba cache costs ~1 s (the cold start, benchmarks/README.md)."""
+    Wo = (x_shape[3] + 2 * padding[1] - kernel[1]) // stride[1] + 1
+    return (x_shape[0] >= MIN_SAMPLES and groups == 1 and tuple(dilation) == (1, 1) and stride[0] == stride[1] and stride[0] in (1, 2)
+            and out_channels % 8 == 0 and x_shape[1] * kernel[0] * kernel[1] <= MAX_TERMS and Wo >= MIN_WIDTH)
+
+
+def _geometry(H, W, kh, kw, s, ph, pw):
+    """(Ho, Wo, Hp, Mw): the output size; the rows of a phase plane (the padded input's, and enough for
+    the second row of the last tile); its width (the phase's columns, and enough for whole vectors)."""
+    Ho, Wo = (H + 2 * ph - kh) // s + 1, (W + 2 * pw - kw) // s + 1
+    Hp = max(H + 2 * ph, s * (Ho + 1) + kh)
+    Mw = max(-(-(W + 2 * pw) // s), -(-Wo // LANES) * LANES + (kw - 1) // s + 1)
+    return Ho, Wo, Hp, Mw
+
+
+def _offsets(C, kh, kw, s, Hp, Mw):
+    """off[k] for k = (c, i, j) in weight order: where term k of output (0, 0) sits in the flat phases."""
+    c, i, j = np.meshgrid(np.arange(C), np.arange(kh), np.arange(kw), indexing="ij")
+    return (((c * s + j % s) * Hp + i) * Mw + j // s).reshape(-1).astype(np.int64)
+
+
+# ---------------------------------------------------------------- numpy twin
+
+def direct_conv2d_reference(x, weight, bias, stride, padding):
+    """numpy twin: the phases P, then y = Σ_k w[:, k] ⊗ (rows s·oh + i, columns ow + j div s of P[c, j mod s])."""
+    N, C, H, W = x.shape
+    O, _, kh, kw = weight.shape
+    s, (ph, pw) = stride[0], padding
+    Ho, Wo, Hp, Mw = _geometry(H, W, kh, kw, s, ph, pw)
+    xp = np.zeros((N, C, Hp, s * Mw), dtype=x.dtype)
+    xp[:, :, ph:ph + H, pw:pw + W] = x
+    P = np.stack([xp[..., φ::s] for φ in range(s)], axis=2)  # (N, C, s, Hp, Mw)
+    y = np.zeros((N, O, Ho, Wo), dtype=x.dtype)
+    for c in range(C):
+        for i in range(kh):
+            for j in range(kw):
+                rows = P[:, c, j % s, i:i + s * Ho:s, j // s:j // s + Wo]  # (N, Ho, Wo)
+                y += weight[None, :, c, i, j, None, None] * rows[:, None]
+    if bias is not None:
+        y += bias[None, :, None, None]
+    return y
+
+
+# ---------------------------------------------------------------- numba kernels
+
+@njit()
+def _phases(x, s, ph, pw, P):
+    """P[c, φ, ph + h, …] = the even (φ = 0) and odd (φ = 1) columns of row h of x (C, H, W) padded by
+    pw columns, or that padded row itself (s = 1); P zero everywhere else (it is zeroed here)."""
+    C, H, W = x.shape
+    Mw = P.shape[3]
+    P.fill(0)
+    vectors = -(-Mw // LANES) * LANES  # the columns of P written, whole vectors
+    width = max(pw + -(-W // LANES) * LANES, s * vectors + LANES)
+    row = np.zeros((1, width), dtype=x.dtype)  # one padded input row: row[pw + w] = x[c, h, w], zeros around
+    for c in range(C):
+        for h in range(H):
+            for w0 in range(0, W, LANES):  # the lanes past W write 0
+                vstore(row, 0, pw + w0, vload_first(x[c], h, w0, min(LANES, W - w0)))
+            for m in range(0, Mw, LANES):
+                k = min(LANES, Mw - m)
+                if s == 1:
+                    vstore_first(P[c, 0], ph + h, m, vload(row, 0, m), k)
+                else:
+                    u, v = vload(row, 0, 2 * m), vload(row, 0, 2 * m + LANES)
+                    vstore_first(P[c, 0], ph + h, m, veven(u, v), k)
+                    vstore_first(P[c, 1], ph + h, m, vodd(u, v), k)
+
+
+@njit()
+def _direct_tiles(P, wp, off, bias, y, s):
+    """y[o, oh, ow] of one image, 8 channels at a time: for each block of 8 (its weights wp[ob] (K, 8)
+    in L1), tiles of 2 rows × LANES columns, 16 accumulators (module docstring)."""
+    O, Ho, Wo = y.shape
+    K = wp.shape[1]
+    Pf = P.reshape(1, P.size)
+    row = s * P.shape[3]  # from output row oh to oh + 1 in P
+    for ob in range(wp.shape[0]):
+        a = wp[ob]
+        o = 8 * ob
+        for oh in range(0, Ho, 2):
+            for ow in range(0, Wo, LANES):
+                c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = vzero(Pf)
+                c40 = c41 = c50 = c51 = c60 = c61 = c70 = c71 = vzero(Pf)
+                base = oh * row + ow
+                for k in range(K):
+                    q = base + off[k]
+                    x0, x1 = vload(Pf, 0, q), vload(Pf, 0, q + row)  # term k of rows oh, oh + 1
+                    w = vsplat(a[k, 0])
+                    c00, c01 = vfma(w, x0, c00), vfma(w, x1, c01)
+                    w = vsplat(a[k, 1])
+                    c10, c11 = vfma(w, x0, c10), vfma(w, x1, c11)
+                    w = vsplat(a[k, 2])
+                    c20, c21 = vfma(w, x0, c20), vfma(w, x1, c21)
+                    w = vsplat(a[k, 3])
+                    c30, c31 = vfma(w, x0, c30), vfma(w, x1, c31)
+                    w = vsplat(a[k, 4])
+                    c40, c41 = vfma(w, x0, c40), vfma(w, x1, c41)
+                    w = vsplat(a[k, 5])
+                    c50, c51 = vfma(w, x0, c50), vfma(w, x1, c51)
+                    w = vsplat(a[k, 6])
+                    c60, c61 = vfma(w, x0, c60), vfma(w, x1, c61)
+                    w = vsplat(a[k, 7])
+                    c70, c71 = vfma(w, x0, c70), vfma(w, x1, c71)
+                n = min(LANES, Wo - ow)  # the columns this tile has (the last tile of a row: fewer)
+                b = vsplat(bias[o])
+                vstore_first(y[o], oh, ow, c00 + b, n)
+                b = vsplat(bias[o + 1])
+                vstore_first(y[o + 1], oh, ow, c10 + b, n)
+                b = vsplat(bias[o + 2])
+                vstore_first(y[o + 2], oh, ow, c20 + b, n)
+                b = vsplat(bias[o + 3])
+                vstore_first(y[o + 3], oh, ow, c30 + b, n)
+                b = vsplat(bias[o + 4])
+                vstore_first(y[o + 4], oh, ow, c40 + b, n)
+                b = vsplat(bias[o + 5])
+                vstore_first(y[o + 5], oh, ow, c50 + b, n)
+                b = vsplat(bias[o + 6])
+                vstore_first(y[o + 6], oh, ow, c60 + b, n)
+                b = vsplat(bias[o + 7])
+                vstore_first(y[o + 7], oh, ow, c70 + b, n)
+                if oh + 1 < Ho:  # the tile's second row (the last tile of an odd Ho has none)
+                    b = vsplat(bias[o])
+                    vstore_first(y[o], oh + 1, ow, c01 + b, n)
+                    b = vsplat(bias[o + 1])
+                    vstore_first(y[o + 1], oh + 1, ow, c11 + b, n)
+                    b = vsplat(bias[o + 2])
+                    vstore_first(y[o + 2], oh + 1, ow, c21 + b, n)
+                    b = vsplat(bias[o + 3])
+                    vstore_first(y[o + 3], oh + 1, ow, c31 + b, n)
+                    b = vsplat(bias[o + 4])
+                    vstore_first(y[o + 4], oh + 1, ow, c41 + b, n)
+                    b = vsplat(bias[o + 5])
+                    vstore_first(y[o + 5], oh + 1, ow, c51 + b, n)
+                    b = vsplat(bias[o + 6])
+                    vstore_first(y[o + 6], oh + 1, ow, c61 + b, n)
+                    b = vsplat(bias[o + 7])
+                    vstore_first(y[o + 7], oh + 1, ow, c71 + b, n)
+
+
+def direct_conv2d(x, weight, bias, stride, padding, out=None):
+    """y = conv2d(x, w, b) by the direct kernel (x (N, C, H, W), weight (O, C, kh, kw) contiguous, one
+    float dtype, O a multiple of 8, stride (s, s) with s ∈ {1, 2}).  The samples in parts, one per
+    thread.  Returns y (N, O, Ho, Wo), written into ``out`` when given."""
+    N, C, H, W = x.shape
+    O, _, kh, kw = weight.shape
+    s, (ph, pw) = stride[0], padding
+    Ho, Wo, Hp, Mw = _geometry(H, W, kh, kw, s, ph, pw)
+    Ob, K = O // 8, C * kh * kw
+    wp = np.ascontiguousarray(weight.reshape(Ob, 8, K).transpose(0, 2, 1))  # packed: wp[ob, k, r] = w[8·ob + r, k]
+    off = _offsets(C, kh, kw, s, Hp, Mw)
+    b = np.zeros(O, dtype=x.dtype) if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
+    y = np.empty((N, O, Ho, Wo), dtype=x.dtype) if out is None else out
+
+    def samples(n0, n1):
+        P = scratch((C, s, Hp, Mw), x.dtype, "direct_phases")
+        for n in range(n0, n1):
+            _phases(x[n], s, ph, pw, P)
+            _direct_tiles(P, wp, off, b, y[n], s)
+
+    run_parts(samples, split(N))
+    return y

@@ -1,0 +1,69 @@
+"""direct_conv.py: the numpy twin and the kernel against the conv2d definition (float64), on both
+strides, padding per axis, odd output heights, rows that end mid-vector, on 1 and 3 threads; when
+conv2d uses it.  The fast paths' table tests (every conv2d case,
+forward and backward) run it too: see ``conv_path`` in conftest.py."""
+import numpy as np
+import pytest
+
+from minitune.kernels import conv2d as K
+from minitune.kernels import direct_conv as D
+
+pytestmark = pytest.mark.kernels
+
+# (N, C, H, W, O, kh, kw, stride, (ph, pw))
+SHAPES = [
+    (2, 3, 30, 37, 8, 7, 7, 2, (3, 3)),   # a stem; Wo = 19: one vector and a partial one
+    (1, 2, 9, 40, 16, 3, 3, 1, (1, 1)),   # stride 1, odd Ho
+    (3, 4, 12, 70, 8, 3, 5, 2, (0, 2)),   # rectangular kernel, padding only along the width
+    (1, 3, 8, 33, 24, 1, 1, 2, (0, 0)),   # 1×1, three channel blocks
+    (2, 1, 5, 64, 8, 2, 2, 1, (1, 0)),
+]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_twin_and_kernel_match_the_convolution(shape, threads):
+    N, C, H, W, O, kh, kw, s, p = shape
+    rng = np.random.default_rng(sum(shape[:7]))
+    x, w, b = rng.standard_normal((N, C, H, W)), rng.standard_normal((O, C, kh, kw)), rng.standard_normal(O)
+    want = K.conv2d_forward_reference(x, w, b, (s, s), p, (1, 1), 1)
+    np.testing.assert_allclose(D.direct_conv2d_reference(x, w, b, (s, s), p), want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(D.direct_conv2d(x, w, b, (s, s), p), want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(D.direct_conv2d(x, w, None, (s, s), p), want - b[:, None, None], rtol=1e-12, atol=1e-12)
+
+
+def test_float32_error_against_float64():
+    """The stem in float32: within a few float32 roundings of the float64 result (each output sums
+    147 products in order, with fused multiply-adds), as close as im2col + BLAS gets."""
+    rng = np.random.default_rng(1)
+    x, w = rng.standard_normal((2, 3, 64, 64)), rng.standard_normal((64, 3, 7, 7)) * 0.1
+    exact = K.conv2d_forward_reference(x, w, None, (2, 2), (3, 3), (1, 1), 1)
+    got = D.direct_conv2d(x.astype(np.float32), w.astype(np.float32), None, (2, 2), (3, 3))
+    err = np.abs(got - exact).max() / np.abs(exact).max()
+    im2col = K._conv2d_forward_per_sample(x.astype(np.float32), w.astype(np.float32), None, (2, 2), (3, 3), (1, 1))
+    assert err < 1e-6 and err < 4 * np.abs(im2col - exact).max() / np.abs(exact).max() + 1e-7, err
+
+
+@pytest.mark.parametrize("x_shape,O,kernel,stride,dilation,groups,expected", [
+    ((8, 3, 224, 224), 64, (7, 7), (2, 2), (1, 1), 1, True),     # ResNet's stem
+    ((8, 3, 224, 224), 60, (7, 7), (2, 2), (1, 1), 1, False),    # output channels not a multiple of 8
+    ((8, 64, 56, 56), 128, (3, 3), (2, 2), (1, 1), 1, False),    # K = 576 > MAX_TERMS
+    ((8, 3, 40, 40), 64, (7, 7), (2, 2), (1, 1), 1, False),      # output rows of 20 < MIN_WIDTH
+    ((8, 3, 224, 224), 64, (7, 7), (3, 3), (1, 1), 1, False),    # stride 3
+    ((8, 3, 224, 224), 64, (7, 7), (2, 1), (1, 1), 1, False),    # strides differ
+    ((8, 3, 224, 224), 64, (3, 3), (1, 1), (2, 2), 1, False),    # dilation
+    ((8, 4, 224, 224), 64, (3, 3), (1, 1), (1, 1), 2, False),    # groups
+    ((1, 3, 224, 224), 64, (7, 7), (2, 2), (1, 1), 1, False),    # one image (minitune predict)
+])
+def test_where_the_direct_kernel_applies(x_shape, O, kernel, stride, dilation, groups, expected):
+    assert D.direct_applies(x_shape, O, kernel, stride, (3, 3), dilation, groups) == expected
+
+
+def test_conv2d_uses_it_for_a_stem(monkeypatch):
+    calls = []
+    real = D.direct_conv2d
+    monkeypatch.setattr(K, "direct_conv2d", lambda *a, **k: calls.append(1) or real(*a, **k))
+    rng = np.random.default_rng(2)
+    x, w = rng.standard_normal((2, 3, 70, 70)).astype(np.float32), rng.standard_normal((8, 3, 7, 7)).astype(np.float32)
+    y = K.conv2d_forward(x, w, None, (2, 2), (3, 3), (1, 1), 1)
+    assert calls == [1]
+    np.testing.assert_allclose(y, K.conv2d_forward_reference(x, w, None, (2, 2), (3, 3), (1, 1), 1), rtol=1e-4, atol=1e-4)
