@@ -31,6 +31,20 @@ def test_twin_and_kernel_match_the_convolution(shape, threads):
     np.testing.assert_allclose(D.direct_conv2d(x, w, None, (s, s), p), want - b[:, None, None], rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("shape", SHAPES)
+def test_grad_weight_twin_and_kernel_match_the_convolution(shape, threads):
+    """grad_w = Σ_n g[n] ⋆ x[n] by the direct kernel: the tiles of 4 terms and the K mod 4 left over,
+    bands of output rows, the parts' sums added."""
+    N, C, H, W, O, kh, kw, s, p = shape
+    rng = np.random.default_rng(sum(shape[:7]) + 1)
+    x, w = rng.standard_normal((N, C, H, W)), rng.standard_normal((O, C, kh, kw))
+    Ho, Wo = K.conv2d_output_size(H, W, (kh, kw), (s, s), p, (1, 1))
+    g = rng.standard_normal((N, O, Ho, Wo))
+    want = K.conv2d_backward_reference(g, x, w, (s, s), p, (1, 1), 1)[1]
+    np.testing.assert_allclose(D.direct_conv2d_grad_weight_reference(g, x, w.shape, (s, s), p), want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(D.direct_conv2d_grad_weight(g, x, w.shape, (s, s), p), want, rtol=1e-12, atol=1e-12)
+
+
 def test_float32_error_against_float64():
     """The stem in float32: within a few float32 roundings of the float64 result (each output sums
     147 products in order, with fused multiply-adds), as close as im2col + BLAS gets."""
@@ -60,10 +74,17 @@ def test_where_the_direct_kernel_applies(x_shape, O, kernel, stride, dilation, g
 
 def test_conv2d_uses_it_for_a_stem(monkeypatch):
     calls = []
-    real = D.direct_conv2d
-    monkeypatch.setattr(K, "direct_conv2d", lambda *a, **k: calls.append(1) or real(*a, **k))
+    for name in ("direct_conv2d", "direct_conv2d_grad_weight"):
+        real = getattr(D, name)
+        monkeypatch.setattr(K, name, lambda *a, _real=real, _name=name, **k: calls.append(_name) or _real(*a, **k))
     rng = np.random.default_rng(2)
     x, w = rng.standard_normal((2, 3, 70, 70)).astype(np.float32), rng.standard_normal((8, 3, 7, 7)).astype(np.float32)
-    y = K.conv2d_forward(x, w, None, (2, 2), (3, 3), (1, 1), 1)
-    assert calls == [1]
-    np.testing.assert_allclose(y, K.conv2d_forward_reference(x, w, None, (2, 2), (3, 3), (1, 1), 1), rtol=1e-4, atol=1e-4)
+    args = ((2, 2), (3, 3), (1, 1), 1)
+    y = K.conv2d_forward(x, w, None, *args)
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    grad_input, grad_weight, _ = K.conv2d_backward(g, x, w, *args, need=(True, True, False))
+    assert calls == ["direct_conv2d", "direct_conv2d_grad_weight"]
+    want = K.conv2d_backward_reference(g, x, w, *args)
+    np.testing.assert_allclose(y, K.conv2d_forward_reference(x, w, None, *args), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(grad_weight, want[1], rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(grad_input, want[0], rtol=1e-4, atol=1e-4)  # the im2col path

@@ -33,9 +33,9 @@ flipped kernel.
 
 Fast paths (chosen per call by shape; each computes the formulas above):
 
-0. **Direct** (direct_conv.py, forward only) for a batch, a small C·kh·kw (≤ 256) and output
-   rows of ≥ 32 pixels — ResNet's stem: each output summed straight from the input, no im2col
-   (the 7.4 MB of columns per 224×224 image are never written).
+0. **Direct** (direct_conv.py: forward and grad_weight) for a batch, a small C·kh·kw (≤ 256) and
+   output rows of ≥ 32 pixels — ResNet's stem: each output (each weight gradient) summed straight
+   from the input, no im2col (the 7.4 MB of columns per 224×224 image are never written).
 1. **Winograd F(2×2, 3×3)** (winograd.py) for 3×3 stride-1 convolutions with enough tiles
    (``WINOGRAD_MIN_TILES``: ResNet-18's layer1-3 from batch 8, not layer4): 16 multiplies
    per 2×2 output tile instead of 36, as 16 batched GEMMs.
@@ -64,7 +64,7 @@ of these choices: benchmarks/README.md.
 """
 import numpy as np
 
-from .direct_conv import direct_applies, direct_conv2d
+from .direct_conv import direct_applies, direct_conv2d, direct_conv2d_grad_weight
 from .im2col import col2im, im2col
 from .jit import NO_JIT
 from .matmul import matmul_in_parts
@@ -309,6 +309,12 @@ def _conv2d_backward_fast(grad_out, x, weight, stride, padding, dilation, groups
     samples' grad_input and returns its partial sums of grad_weight and grad_bias, added here.
     Winograd computes grad_input and grad_weight together, else one function each."""
     x, grad_out, weight = np.ascontiguousarray(x), np.ascontiguousarray(grad_out), np.ascontiguousarray(weight)
+    if need[1] and col is None and direct_applies(x.shape, weight.shape[0], weight.shape[2:], stride, padding,
+                                                  dilation, groups):  # grad_weight by the direct kernel, the rest here
+        rest = (need[0], False, need[2])
+        grad_input, _, grad_bias = (_conv2d_backward_fast(grad_out, x, weight, stride, padding, dilation, groups, rest)
+                                    if need[0] or need[2] else (None, None, None))
+        return grad_input, direct_conv2d_grad_weight(grad_out, x, weight.shape, stride, padding), grad_bias
     if col is not None:  # the forward's columns cover the whole batch: one part
         return (_conv2d_grad_input(grad_out, x, weight, stride, padding, dilation, groups) if need[0] else None,
                 _conv2d_grad_weight(grad_out, x, weight, stride, padding, dilation, groups, col) if need[1] else None,

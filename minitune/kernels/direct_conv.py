@@ -21,19 +21,26 @@ which numpy's BLAS runs at ~90 GFLOP/s.  Here each output is summed straight fro
    w[o, k] for the 8 channels, 16 fused multiply-adds.  The 8 channels' weights (8·K numbers) stay
    in L1 while the tile sweeps the image; P (0.8 MB for the stem) stays in L2.
 
+The weight gradient is summed the same way, grad_w[o, k] = Σ_{n, oh, ow} g[n, o, oh, ow] · (the
+number of P that term k reads for output (oh, ow)): a tile of 4 channels × 4 terms holds 16 vectors
+of partial sums (lane l sums the outputs ow ≡ l), loads 4 vectors of g and 4 of P per 16 fused
+multiply-adds, and adds its lanes at the end (``vsum``).
+
 Measured (benchmarks/README.md): the stem at batch 8 on 2 threads 18.2 → ~8 ms (torch 8.5), the
 kernel at ~140 GFLOP/s on one core.  Where K is larger (a 3×3 layer: K = 9·C) im2col + BLAS stays
 faster: its GEMM reuses each unfolded column for every output channel from cache.  Used by
 conv2d.py for batches (not one image), groups = 1, no dilation, stride 1 or 2 (the same in both
 axes), a multiple of 8 output channels, K ≤ ``MAX_TERMS`` and output rows of at least
-``MIN_WIDTH`` pixels; the backward stays on im2col.
+``MIN_WIDTH`` pixels; grad_input (not needed for a stem: its input is the images) stays on
+im2col's adjoint.
 
-Read ``direct_conv2d_reference`` first: the same two steps in numpy.
+Read ``direct_conv2d_reference`` and ``direct_conv2d_grad_weight_reference`` first: the same
+steps in numpy.
 """
 import numpy as np
 
 from .jit import njit
-from .simd import LANES, veven, vfma, vload, vload_first, vodd, vsplat, vstore, vstore_first, vzero
+from .simd import LANES, veven, vfma, vload, vload_first, vodd, vsplat, vstore, vstore_first, vsum, vzero
 from .threads import run_parts, split
 from .workspace import scratch
 
@@ -86,6 +93,24 @@ def direct_conv2d_reference(x, weight, bias, stride, padding):
     if bias is not None:
         y += bias[None, :, None, None]
     return y
+
+
+def direct_conv2d_grad_weight_reference(grad_out, x, weight_shape, stride, padding):
+    """numpy twin: grad_w[o, c, i, j] = Σ_{n, oh, ow} g[n, o, oh, ow] · (the rows and columns of P that term (c, i, j) reads)."""
+    N, C, H, W = x.shape
+    O, _, kh, kw = weight_shape
+    s, (ph, pw) = stride[0], padding
+    Ho, Wo, Hp, Mw = _geometry(H, W, kh, kw, s, ph, pw)
+    xp = np.zeros((N, C, Hp, s * Mw), dtype=x.dtype)
+    xp[:, :, ph:ph + H, pw:pw + W] = x
+    P = np.stack([xp[..., φ::s] for φ in range(s)], axis=2)
+    grad_w = np.zeros(weight_shape, dtype=x.dtype)
+    for c in range(C):
+        for i in range(kh):
+            for j in range(kw):
+                rows = P[:, c, j % s, i:i + s * Ho:s, j // s:j // s + Wo]  # (N, Ho, Wo)
+                grad_w[:, c, i, j] = np.einsum("nohw,nhw->o", grad_out, rows)
+    return grad_w
 
 
 # ---------------------------------------------------------------- numba kernels
@@ -183,6 +208,112 @@ def _direct_tiles(P, wp, off, bias, y, s):
                     vstore_first(y[o + 6], oh + 1, ow, c61 + b, n)
                     b = vsplat(bias[o + 7])
                     vstore_first(y[o + 7], oh + 1, ow, c71 + b, n)
+
+
+# The weight gradient's partial sums, per band of BAND output rows: a band of 4 channels of g stays in L1
+# while the 4 × 4 tiles of (channel, term) pass over it.
+BAND = 4
+
+
+@njit()
+def _grad_weight_tiles(P, g, off, s, partial):
+    """partial[o, k] += the lanes of Σ_{oh, ow} g[o, oh, ow] · P[off[k] + s·oh·Mw + ow], for one image:
+    tiles of 4 channels × 4 terms (16 vectors of partial sums), LANES columns at a time.  A band of
+    BAND rows of 4 channels of g is first copied into ``band``, its rows zero-padded to whole vectors
+    (so every load is a whole vector, and the lanes past Wo add 0); the tile's sums are carried from
+    band to band in ``partial`` (O, K, LANES)."""
+    O, Ho, Wo = g.shape
+    K = off.shape[0]
+    Pf = P.reshape(1, P.size)
+    row = s * P.shape[3]
+    K4 = K - K % 4
+    width = -(-Wo // LANES) * LANES
+    band = np.zeros((4 * BAND, width), dtype=g.dtype)  # band[BAND·r + oh − h0] = g[o + r, oh], zero-padded
+    for h0 in range(0, Ho, BAND):
+        h1 = min(Ho, h0 + BAND)
+        for o in range(0, O, 4):
+            for r in range(4):
+                for oh in range(h0, h1):
+                    for ow in range(0, Wo, LANES):
+                        vstore(band, BAND * r + oh - h0, ow, vload_first(g[o + r], oh, ow, min(LANES, Wo - ow)))
+            for k in range(0, K4, 4):
+                p0, p1, p2, p3 = partial[o], partial[o + 1], partial[o + 2], partial[o + 3]
+                s00, s01, s02, s03 = vload(p0, k, 0), vload(p0, k + 1, 0), vload(p0, k + 2, 0), vload(p0, k + 3, 0)
+                s10, s11, s12, s13 = vload(p1, k, 0), vload(p1, k + 1, 0), vload(p1, k + 2, 0), vload(p1, k + 3, 0)
+                s20, s21, s22, s23 = vload(p2, k, 0), vload(p2, k + 1, 0), vload(p2, k + 2, 0), vload(p2, k + 3, 0)
+                s30, s31, s32, s33 = vload(p3, k, 0), vload(p3, k + 1, 0), vload(p3, k + 2, 0), vload(p3, k + 3, 0)
+                q0, q1, q2, q3 = off[k], off[k + 1], off[k + 2], off[k + 3]
+                for oh in range(h0, h1):
+                    b = oh - h0
+                    for ow in range(0, width, LANES):
+                        q = oh * row + ow
+                        x0, x1, x2, x3 = vload(Pf, 0, q + q0), vload(Pf, 0, q + q1), vload(Pf, 0, q + q2), vload(Pf, 0, q + q3)
+                        d = vload(band, b, ow)
+                        s00, s01, s02, s03 = vfma(d, x0, s00), vfma(d, x1, s01), vfma(d, x2, s02), vfma(d, x3, s03)
+                        d = vload(band, BAND + b, ow)
+                        s10, s11, s12, s13 = vfma(d, x0, s10), vfma(d, x1, s11), vfma(d, x2, s12), vfma(d, x3, s13)
+                        d = vload(band, 2 * BAND + b, ow)
+                        s20, s21, s22, s23 = vfma(d, x0, s20), vfma(d, x1, s21), vfma(d, x2, s22), vfma(d, x3, s23)
+                        d = vload(band, 3 * BAND + b, ow)
+                        s30, s31, s32, s33 = vfma(d, x0, s30), vfma(d, x1, s31), vfma(d, x2, s32), vfma(d, x3, s33)
+                vstore(p0, k, 0, s00)
+                vstore(p0, k + 1, 0, s01)
+                vstore(p0, k + 2, 0, s02)
+                vstore(p0, k + 3, 0, s03)
+                vstore(p1, k, 0, s10)
+                vstore(p1, k + 1, 0, s11)
+                vstore(p1, k + 2, 0, s12)
+                vstore(p1, k + 3, 0, s13)
+                vstore(p2, k, 0, s20)
+                vstore(p2, k + 1, 0, s21)
+                vstore(p2, k + 2, 0, s22)
+                vstore(p2, k + 3, 0, s23)
+                vstore(p3, k, 0, s30)
+                vstore(p3, k + 1, 0, s31)
+                vstore(p3, k + 2, 0, s32)
+                vstore(p3, k + 3, 0, s33)
+            for k in range(K4, K):  # the last K mod 4 terms, one at a time
+                for r in range(4):
+                    acc = vload(partial[o + r], k, 0)
+                    for oh in range(h0, h1):
+                        for ow in range(0, width, LANES):
+                            acc = vfma(vload(band, BAND * r + oh - h0, ow), vload(Pf, 0, oh * row + ow + off[k]), acc)
+                    vstore(partial[o + r], k, 0, acc)
+
+
+@njit()
+def _lane_sums(partial, out):
+    """out[o, k] = Σ_l partial[o, k, l]."""
+    for o in range(partial.shape[0]):
+        for k in range(partial.shape[1]):
+            out[o, k] = vsum(vload(partial[o], k, 0))
+
+
+def direct_conv2d_grad_weight(grad_out, x, weight_shape, stride, padding):
+    """grad_w = Σ_n (the weight gradient of each image), the direct way: the phases of each image, then
+    ``_grad_weight_tiles``; no im2col.  The samples in parts, one per thread, their sums added."""
+    N, C, H, W = x.shape
+    O, _, kh, kw = weight_shape
+    s, (ph, pw) = stride[0], padding
+    Ho, Wo, Hp, Mw = _geometry(H, W, kh, kw, s, ph, pw)
+    K = C * kh * kw
+    off = _offsets(C, kh, kw, s, Hp, Mw)
+
+    def samples(n0, n1):
+        P = scratch((C, s, Hp, Mw), x.dtype, "direct_phases")
+        partial = np.zeros((O, K, LANES), dtype=x.dtype)
+        for n in range(n0, n1):
+            _phases(x[n], s, ph, pw, P)
+            _grad_weight_tiles(P, grad_out[n], off, s, partial)
+        sums = np.empty((O, K), dtype=x.dtype)
+        _lane_sums(partial, sums)
+        return sums
+
+    parts = run_parts(samples, split(N))
+    grad_w = parts[0]
+    for p in parts[1:]:
+        grad_w += p
+    return grad_w.reshape(weight_shape)
 
 
 def direct_conv2d(x, weight, bias, stride, padding, out=None):
