@@ -143,6 +143,14 @@ def test_winograd_transforms_write_only_their_tiles(W, p):
     assert np.isfinite(gx[:N]).all() and np.isnan(gx[N]).all()
 
 
+@pytest.mark.parametrize("N,forward,expected", [(8, True, False), (8, False, False), (16, True, True),
+                                                (16, False, False), (64, True, True)])
+def test_winograd_for_layer4_forward_from_batch_16(N, forward, expected):
+    """ResNet-18's layer4 (7×7 planes, 16 tiles a sample): Winograd forward from batch 16, backward never."""
+    assert K._use_winograd((N, 512, 7, 7), (3, 3), (1, 1), (1, 1), (1, 1), 1, forward=forward) == expected
+    assert K._use_winograd((N, 64, 56, 56), (3, 3), (1, 1), (1, 1), (1, 1), 1, forward=forward)  # layer1: both
+
+
 def test_winograd_float32_error_against_float64():
     """On a ResNet-18 layer2-sized convolution, Winograd in float32 stays within a few float32
     rounding errors of the float64 result, like im2col + GEMM does (both measured, both bounded)."""

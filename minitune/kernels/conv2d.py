@@ -37,8 +37,8 @@ Fast paths (chosen per call by shape; each computes the formulas above):
    output rows of ≥ 32 pixels — ResNet's stem: each output (each weight gradient) summed straight
    from the input, no im2col (the 7.4 MB of columns per 224×224 image are never written).
 1. **Winograd F(2×2, 3×3)** (winograd.py) for 3×3 stride-1 convolutions with enough tiles
-   (``WINOGRAD_MIN_TILES``: ResNet-18's layer1-3 from batch 8, not layer4): 16 multiplies
-   per 2×2 output tile instead of 36, as 16 batched GEMMs.
+   (``WINOGRAD_MIN_TILES``: ResNet-18's layer1-3 from batch 8, layer4's forward from batch 16):
+   16 multiplies per 2×2 output tile instead of 36, as 16 batched GEMMs.
 2. **Per sample** for groups = 1 and planes of L ≥ ``PER_SAMPLE_MIN_L`` pixels: col[n] =
    im2col(x[n]) (K × L, K = C·kh·kw), y[n] = W₂ · col[n] written straight into the NCHW
    output; grad_weight = Σₙ g[n] · col[n]ᵀ with g[n] = grad_out[n] as (O, L);
@@ -176,9 +176,12 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups, need
 PER_SAMPLE_MIN_L = 256
 # 3×3 stride-1 convolutions use Winograd when they have at least this many 2×2 output tiles per
 # sample and in all: below, the tile transforms and the skinny GEMMs cost more than the multiplies
-# they save (ResNet-18's layer4, 16 tiles of which 3.75 pixels are padding per sample: measured
-# slower at batch 8; benchmarks/README.md).
+# they save.  ResNet-18's layer4 (16 tiles per sample, 3.75 of their pixels padding): its forward
+# gains from batch 16 (7x7 planes, batch 16 / 32 / 64: 16.2 → 14.5, 29.6 → 23.9, 61 → 45 ms), its
+# backward only from batch 64 and loses at 16-32 (32 → 42, 58 → 62 ms; benchmarks/README.md), so
+# the forward and the backward have their own threshold per sample.
 WINOGRAD_MIN_TILES_PER_SAMPLE = 36
+WINOGRAD_MIN_TILES_PER_SAMPLE_FORWARD = 16
 WINOGRAD_MIN_TILES = 256
 WINOGRAD_MIN_SAMPLES = 2  # see _use_winograd
 # A convolution is cut into parts (one per thread) only when each part has at least this many
@@ -186,8 +189,9 @@ WINOGRAD_MIN_SAMPLES = 2  # see _use_winograd
 MIN_PART_MULTIPLIES = 2_000_000
 
 
-def _use_winograd(x_shape, kernel, stride, padding, dilation, groups):
-    """Winograd for a 3×3 stride-1 convolution of at least two samples with enough tiles.
+def _use_winograd(x_shape, kernel, stride, padding, dilation, groups, forward=False):
+    """Winograd for a 3×3 stride-1 convolution of at least two samples with enough tiles (``forward``:
+    the forward's threshold per sample, see WINOGRAD_MIN_TILES_PER_SAMPLE_FORWARD).
 
     One sample (predicting one image) stays on im2col: the gain is a millisecond, while compiling
     the Winograd kernels in a process with an empty numba cache costs ~2.5 s of CPU time."""
@@ -197,7 +201,10 @@ def _use_winograd(x_shape, kernel, stride, padding, dilation, groups):
     if N < WINOGRAD_MIN_SAMPLES:
         return False
     tiles = ((H + 2 * padding[0] - 1) // 2) * ((W + 2 * padding[1] - 1) // 2)  # ⌈Ho/2⌉·⌈Wo/2⌉
-    return tiles >= WINOGRAD_MIN_TILES_PER_SAMPLE and N * tiles >= WINOGRAD_MIN_TILES
+    per_sample = WINOGRAD_MIN_TILES_PER_SAMPLE
+    if forward:
+        per_sample = min(per_sample, WINOGRAD_MIN_TILES_PER_SAMPLE_FORWARD)
+    return tiles >= per_sample and N * tiles >= WINOGRAD_MIN_TILES
 
 
 def _is_pointwise(kernel, padding):
@@ -253,7 +260,7 @@ def _conv2d_forward_fast(x, weight, bias, stride, padding, dilation, groups, ret
     y = np.empty((N, weight.shape[0], Ho, Wo), dtype=x.dtype)
     if direct_applies(x.shape, weight.shape[0], kernel, stride, padding, dilation, groups):
         return direct_conv2d(x, weight, bias, stride, padding, out=y)  # in parts itself
-    if _use_winograd(x.shape, kernel, stride, padding, dilation, groups):
+    if _use_winograd(x.shape, kernel, stride, padding, dilation, groups, forward=True):
         U = weight_transform(weight)[1]  # once, shared by the parts
 
         def part(lo, hi):
