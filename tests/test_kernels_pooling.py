@@ -39,6 +39,24 @@ def test_max_pool_fast_matches_twin(name, dtype, threads):
     np.testing.assert_array_equal(P.max_pool2d_backward(g, idx, shape), P.max_pool2d_backward_reference(g, idx_ref, shape))
 
 
+# Rows wider than two SIMD vectors (the SIMD kernel's tails), strides 1 and 2, ceil_mode, NaN and −∞.
+WIDE_MAX_POOL = [((2, 3, 9, 41), (3, 3), (2, 2), (1, 1), False), ((1, 2, 6, 70), (3, 2), (1, 1), (1, 0), False),
+                 ((2, 1, 8, 37), (2, 3), (2, 2), (0, 1), True), ((1, 2, 5, 100), (1, 1), (2, 2), (0, 0), False)]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape,k,s,p,ceil_mode", WIDE_MAX_POOL)
+def test_max_pool_wide_rows_nan_and_minus_inf_match_twin(shape, k, s, p, ceil_mode, dtype, threads):
+    rng = np.random.default_rng(shape[3])
+    x = rng.standard_normal(shape).astype(dtype)
+    x[..., 1, ::7] = np.nan  # NaN wins, the last one in a window keeps the index
+    x[..., 2, :] = -np.inf   # windows of −∞ point at their first cell inside the input
+    y, idx = P.max_pool2d_forward(x, k, s, p, ceil_mode=ceil_mode)
+    y_ref, idx_ref = P.max_pool2d_forward_reference(x, k, s, p, ceil_mode=ceil_mode)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(idx, idx_ref)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("name", AVG_POOL_CASES)
 def test_avg_pool_fast_matches_twin(name, dtype):

@@ -17,6 +17,8 @@ the way a BLAS micro-kernel does in assembly: a numba type whose value is one LL
     vfma(a, b, c)         a ⊙ b + c, lane by lane             one fused multiply-add: one rounding
     vsum(v)               v₀ + v₁ + … + v_{LANES−1}           a scalar (the lanes added pairwise)
     u + v, u - v, -v      lane by lane
+    vpick(v, best, a, b)  a where v > best or v is NaN, else b, lane by lane (max pooling's rule)
+    vto_int64(v)          the lanes rounded toward 0, as int64 (exact integers in a float vector)
     veven(u, v), vodd(u, v)   lanes 0, 2, 4, … (1, 3, 5, …) of the 2·LANES numbers u, v (a deinterleave)
     vzip_low(e, o), vzip_high(e, o)   (e₀, o₀, e₁, o₁, …): the first (second) half of e and o
                           interleaved — the inverse of veven/vodd
@@ -65,6 +67,11 @@ def _vector_llvm_type(context, dtype):
     return ir.VectorType(context.get_value_type(dtype), LANES)
 
 
+def _suffix(dtype):
+    """LLVM's name for a vector of LANES dtype in an intrinsic's name: v16f32, v16i64, …"""
+    return f"v{LANES}{'f' if isinstance(dtype, types.Float) else 'i'}{dtype.bitwidth}"
+
+
 def _vector_pointer(context, builder, array_type, array, i, j):
     """A pointer to a[i, j], as a pointer to a vector of a's dtype."""
     a = context.make_array(array_type)(context, builder, array)
@@ -107,7 +114,7 @@ def vload_first(typingctx, a, i, j, n):
         vt, bits = _vector_llvm_type(context, sig.args[0].dtype), sig.args[0].dtype.bitwidth
         mask_type = ir.VectorType(ir.IntType(1), LANES)
         fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vt, [p.type, ir.IntType(32), mask_type, vt]),
-                                            f"llvm.masked.load.v{LANES}f{bits}.p0")
+                                            f"llvm.masked.load.{_suffix(sig.args[0].dtype)}.p0")
         mask = _first_lanes(builder, context.cast(builder, args[3], sig.args[3], types.int64))
         return builder.call(fn, [p, ir.Constant(ir.IntType(32), bits // 8), mask, ir.Constant(vt, [0.0] * LANES)])
     return Vector(a.dtype)(a, i, j, n), codegen
@@ -121,7 +128,7 @@ def vstore_first(typingctx, a, i, j, v, n):
         vt, bits = _vector_llvm_type(context, sig.args[0].dtype), sig.args[0].dtype.bitwidth
         mask_type = ir.VectorType(ir.IntType(1), LANES)
         fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [vt, p.type, ir.IntType(32), mask_type]),
-                                            f"llvm.masked.store.v{LANES}f{bits}.p0")
+                                            f"llvm.masked.store.{_suffix(sig.args[0].dtype)}.p0")
         mask = _first_lanes(builder, context.cast(builder, args[4], sig.args[4], types.int64))
         builder.call(fn, [args[3], p, ir.Constant(ir.IntType(32), bits // 8), mask])
         return context.get_dummy_value()
@@ -234,3 +241,21 @@ def vzip_high(typingctx, e, o):
         lanes = [LANES // 2 + k // 2 + (LANES if k % 2 else 0) for k in range(LANES)]
         return builder.shuffle_vector(args[0], args[1], ir.Constant(ir.VectorType(ir.IntType(32), LANES), lanes))
     return e(e, o), codegen
+
+
+@intrinsic
+def vpick(typingctx, v, best, a, b):
+    """a_l where v_l > best_l or v_l is NaN, else b_l (torch's max-pooling comparison, lane by lane)."""
+    def codegen(context, builder, sig, args):
+        greater = builder.fcmp_ordered(">", args[0], args[1])
+        nan = builder.fcmp_unordered("uno", args[0], args[0])
+        return builder.select(builder.or_(greater, nan), args[2], args[3])
+    return a(v, best, a, b), codegen
+
+
+@intrinsic
+def vto_int64(typingctx, v):
+    """The lanes of a float vector converted to int64 (toward 0)."""
+    def codegen(context, builder, sig, args):
+        return builder.fptosi(args[0], ir.VectorType(ir.IntType(64), LANES))
+    return Vector(types.int64)(v), codegen
