@@ -1,11 +1,14 @@
 r"""SIMD vectors inside numba kernels: a register of ``LANES`` floats, and the five operations a GEMM needs.
 
-LLVM vectorizes a plain loop by itself (im2col.py, batch_norm.py rely on it), but not a GEMM's
-register tile: the 16 accumulators of gemm.py's micro-kernel must stay in 16 registers for the
-whole inner loop, and a loop over a 2-D accumulator array is compiled to loads and stores of memory
-(measured: 5–9 GFLOP/s, against 150 with the vectors below).  So minitune spells the vectors out,
-the way a BLAS micro-kernel does in assembly: a numba type whose value is one LLVM vector
-``<LANES x float>``, and functions that compile to one instruction each —
+LLVM vectorizes a plain loop by itself (im2col.py, batch_norm.py rely on it), but not every loop:
+a Winograd tile row (7–28 tiles) is shorter than the 64 numbers its unrolled AVX-512 loop takes per
+iteration, so all of it ran in the scalar remainder; and a register tile — the 16 accumulators of
+direct_conv.py's micro-kernel, which must stay in 16 registers for a whole inner loop — written as a
+2-D array becomes loads and stores of memory (a numba GEMM written that way: 5–9 GFLOP/s; with the
+vectors below, 140).  So minitune spells the vectors out, the way a BLAS micro-kernel does in
+assembly: a numba type whose value is one LLVM vector ``<LANES x float>`` (numba's extension API,
+``numba.extending.intrinsic``, and llvmlite, the code generator numba is built on and installs),
+and functions that compile to one instruction each —
 
     vload(a, i, j)        a[i, j : j + LANES]                 (unit stride along a's last axis)
     vstore(a, i, j, v)    a[i, j : j + LANES] = v
@@ -26,7 +29,7 @@ the way a BLAS micro-kernel does in assembly: a numba type whose value is one LL
 ``LANES`` is 16 on a CPU with AVX-512 (a 512-bit register holds 16 float32), 8 with AVX2, else 4 —
 read from the CPU once, at import; float64 vectors have as many lanes (LLVM splits a vector wider
 than a register into several).  No bounds are checked: a kernel using these must stay inside its
-arrays (gemm.py says how it does).  The functions work only inside ``@njit`` code.
+arrays (masked loads and stores for the tail of a row).  The functions work only inside ``@njit`` code.
 """
 import operator
 
