@@ -5,10 +5,10 @@ kernel after it; the public names (``conv2d_forward``, ``max_pool2d_backward``, 
 fast kernels, or the twins when the environment variable ``MINITUNE_NO_JIT=1`` is set at
 import.  Files: conv2d.py (im2col + GEMM), winograd.py (3×3 stride-1 convolutions) and
 winograd_transforms.py, direct_conv.py (the stem, without im2col), im2col.py, batch_norm.py,
-pooling.py, elementwise.py (ReLU), fma.py (the optimizers' fused multiply-add), matmul.py (the
-GEMM ladder), simd.py (SIMD vectors inside numba kernels), workspace.py (reused scratch arrays,
-malloc tuning), threads.py (a kernel's work cut into parts, one per thread), jit.py (how kernels
-are compiled).
+pooling.py and max_pool_simd.py, elementwise.py (ReLU), fma.py (the optimizers' fused
+multiply-add), matmul.py (the GEMM ladder), simd.py (SIMD vectors inside numba kernels),
+workspace.py (reused scratch arrays, malloc tuning), threads.py (a kernel's work cut into parts,
+one per thread), jit.py (how kernels are compiled).
 ``minitune warmup`` compiles them all once.
 """
 from .batch_norm import (batch_norm_backward, batch_norm_backward_reference, batch_norm_forward,  # noqa: F401

@@ -40,8 +40,8 @@ Read the numpy twins (``*_reference``) first: short and obviously right.  The pu
 the N·C planes, and each plane writes only its own output and, in backward, its own gradient
 plane (no races; serial unless ``MINITUNE_NUMBA_PARALLEL=1``); max pooling runs its samples in
 parts, one per thread (threads.py).  Its forward with stride 1 or 2 and no dilation (ResNet's
-pool) is ``_max_pool2d_forward_simd``: SIMD vectors of LANES outputs of a row (simd.py), the
-torch rule as a lane-by-lane select, 3x faster than the scalar kernel (batch 8: 8.2 → 2.7 ms);
+pool) is max_pool_simd.py's: SIMD vectors of LANES outputs of a row (simd.py), the torch rule
+as a lane-by-lane select, 3x faster than the scalar kernel (batch 8: 8.2 → 2.7 ms);
 the scalar kernel's window loop does a single comparison when the input has no NaN.  Adaptive pooling loops over its out_h·out_w
 bins with numpy (cheap next to convolutions; (1, 1) is one ``mean``).
 """
@@ -49,7 +49,8 @@ bins with numpy (cheap next to convolutions; (1, 1) is one ``mean``).
 import numpy as np
 
 from .jit import NO_JIT, njit, prange
-from .simd import LANES, veven, vload, vload_first, vodd, vpick, vsplat, vstore, vstore_first, vto_int64
+from .max_pool_simd import _max_pool2d_forward_simd
+from .simd import LANES
 from .threads import run_parts, split
 
 
@@ -245,60 +246,6 @@ def _max_pool2d_forward_numba(x, y, idx, kh, kw, sh, sw, ph, pw, dh, dw, nan_awa
                 out = np.uint64((nc * Ho + oh) * Wo + ow)
                 yf[out] = best
                 idxf[out] = arg
-
-
-@njit()
-def _max_pool2d_forward_simd(x, y, idx, kh, kw, s, ph, pw, first_col):
-    """The same max and arg-max (stride s ∈ {1, 2}, no dilation), LANES outputs of a row at a time.
-
-    Each input row is split into s phases (its even and odd columns, simd.py's ``veven``/``vodd``)
-    padded with −∞, so that window column j of LANES consecutive outputs is one vector,
-    ``P[j mod s, h, ow + j div s]``; the running max and the arg-max (a float vector of plane indices,
-    exact below 2²⁴) take the new value where ``vpick``: v > best or v is NaN — the scalar kernel's rule,
-    NaN included, so no NaN check is needed first.  Windows rows outside the input are skipped;
-    ``first_col[ow]``: the first column of window ow inside the input (where its arg-max starts)."""
-    N, C, H, W = x.shape
-    Ho, Wo = y.shape[2], y.shape[3]
-    width = -(-(W + 2 * pw) // (2 * LANES)) * (2 * LANES) + 2 * LANES  # the padded row, whole vectors
-    Mw = width // 2 if s == 2 else width
-    row = np.full((1, width + LANES), -np.inf, dtype=x.dtype)  # row[pw + w] = x[n, c, h, w], −∞ around
-    P = np.empty((s, H, Mw), dtype=x.dtype)
-    col = np.empty((1, Wo + LANES), dtype=x.dtype)  # s·ow − pw: column of window column 0 of output ow
-    for ow in range(Wo + LANES):
-        col[0, ow] = s * ow - pw
-    scalar = np.empty(1, dtype=x.dtype)
-    minus_inf = np.full((1, LANES), -np.inf, dtype=x.dtype)
-    for n in range(N):
-        for c in range(C):
-            for h in range(H):
-                for w0 in range(0, W, LANES):  # the lanes past W read 0: written back as −∞ below
-                    vstore(row, 0, pw + w0, vload_first(x[n, c], h, w0, min(LANES, W - w0)))
-                for w in range(pw + W, pw + -(-W // LANES) * LANES):
-                    row[0, w] = -np.inf
-                for m in range(0, Mw, LANES):
-                    if s == 1:
-                        vstore(P[0], h, m, vload(row, 0, m))
-                    else:
-                        u, v = vload(row, 0, 2 * m), vload(row, 0, 2 * m + LANES)
-                        vstore(P[0], h, m, veven(u, v))
-                        vstore(P[1], h, m, vodd(u, v))
-            for oh in range(Ho):
-                h0 = oh * s - ph
-                hs, he = max(h0, 0), min(h0 + kh, H)
-                for ow in range(0, Wo, LANES):
-                    best = vload(minus_inf, 0, 0)
-                    scalar[0] = hs * W
-                    arg = vsplat(scalar[0]) + vload(first_col, 0, ow)
-                    for h in range(hs, he):
-                        for j in range(kw):
-                            v = vload(P[j % s], h, ow + j // s)
-                            scalar[0] = h * W + j
-                            at = vsplat(scalar[0]) + vload(col, 0, ow)
-                            arg = vpick(v, best, at, arg)
-                            best = vpick(v, best, v, best)
-                    k = min(LANES, Wo - ow)
-                    vstore_first(y[n, c], oh, ow, best, k)
-                    vstore_first(idx[n, c], oh, ow, vto_int64(arg), k)
 
 
 @njit(parallel=True)

@@ -1,0 +1,70 @@
+r"""Max pooling's forward on SIMD vectors (simd.py): ResNet's pool, 3× faster than pooling.py's scalar kernel.
+
+pooling.py states the rule and holds the numpy twin; this kernel computes the same y and idx for
+stride 1 or 2 (the same in both axes) and no dilation, LANES outputs of a row at a time:
+
+    y[n, c, oh, ow]   = max over the window of x[n, c, h, w]        (−∞ padding)
+    idx[n, c, oh, ow] = h·W + w of the maximum: the first in row-major window order, a NaN wins and
+                        a later NaN moves the index (v > best or isnan(v), torch's rule)
+
+Each input row is split into s phases (its even and odd columns) padded with −∞, so that window
+column j of LANES consecutive outputs is one vector, ``P[j mod s, h, ow + j div s]``.  The running
+max and arg-max are vectors; ``vpick`` takes the new value lane by lane exactly where the scalar
+kernel's comparison would, NaN included, so the input needs no NaN check first.  The arg-max is a
+float vector of plane indices, exact while H·W < 2²⁴ (the caller checks), converted to int64 once.
+Measured: ResNet-18's pool at batch 8 8.2 → 2.7 ms, batch 32 35.6 → 12.5 ms (benchmarks/README.md).
+"""
+import numpy as np
+
+from .jit import njit
+from .simd import LANES, veven, vload, vload_first, vodd, vpick, vsplat, vstore, vstore_first, vto_int64
+
+
+@njit()
+def _max_pool2d_forward_simd(x, y, idx, kh, kw, s, ph, pw, first_col):
+    """y, idx of x (N, C, H, W) for a kh × kw window, stride s ∈ {1, 2}, padding (ph, pw) (module docstring).
+
+    Window rows outside the input are skipped; ``first_col[0, ow]``: the first column of window ow
+    inside the input, where its arg-max starts (a window of −∞ points there, as the scalar kernel's)."""
+    N, C, H, W = x.shape
+    Ho, Wo = y.shape[2], y.shape[3]
+    width = -(-(W + 2 * pw) // (2 * LANES)) * (2 * LANES) + 2 * LANES  # the padded row, whole vectors
+    Mw = width // 2 if s == 2 else width
+    row = np.full((1, width + LANES), -np.inf, dtype=x.dtype)  # row[pw + w] = x[n, c, h, w], −∞ around
+    P = np.empty((s, H, Mw), dtype=x.dtype)
+    col = np.empty((1, Wo + LANES), dtype=x.dtype)  # s·ow − pw: column of window column 0 of output ow
+    for ow in range(Wo + LANES):
+        col[0, ow] = s * ow - pw
+    scalar = np.empty(1, dtype=x.dtype)
+    minus_inf = np.full((1, LANES), -np.inf, dtype=x.dtype)
+    for n in range(N):
+        for c in range(C):
+            for h in range(H):
+                for w0 in range(0, W, LANES):  # the lanes past W read 0: written back as −∞ below
+                    vstore(row, 0, pw + w0, vload_first(x[n, c], h, w0, min(LANES, W - w0)))
+                for w in range(pw + W, pw + -(-W // LANES) * LANES):
+                    row[0, w] = -np.inf
+                for m in range(0, Mw, LANES):
+                    if s == 1:
+                        vstore(P[0], h, m, vload(row, 0, m))
+                    else:
+                        u, v = vload(row, 0, 2 * m), vload(row, 0, 2 * m + LANES)
+                        vstore(P[0], h, m, veven(u, v))
+                        vstore(P[1], h, m, vodd(u, v))
+            for oh in range(Ho):
+                h0 = oh * s - ph
+                hs, he = max(h0, 0), min(h0 + kh, H)
+                for ow in range(0, Wo, LANES):
+                    best = vload(minus_inf, 0, 0)
+                    scalar[0] = hs * W
+                    arg = vsplat(scalar[0]) + vload(first_col, 0, ow)
+                    for h in range(hs, he):
+                        for j in range(kw):
+                            v = vload(P[j % s], h, ow + j // s)
+                            scalar[0] = h * W + j
+                            at = vsplat(scalar[0]) + vload(col, 0, ow)
+                            arg = vpick(v, best, at, arg)
+                            best = vpick(v, best, v, best)
+                    k = min(LANES, Wo - ow)
+                    vstore_first(y[n, c], oh, ow, best, k)
+                    vstore_first(idx[n, c], oh, ow, vto_int64(arg), k)
