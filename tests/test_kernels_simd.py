@@ -1,4 +1,9 @@
-"""simd.py: every vector operation against numpy, in float32 and float64, inside a numba kernel."""
+"""simd.py: every vector operation against numpy, in float32 and float64, inside a numba kernel; and
+the SIMD kernels' tests again with the other vector widths (a CPU without AVX-512 gets 8 or 4 lanes)."""
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from numba import njit
@@ -46,7 +51,7 @@ def _masked(a, out, j, n):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("n", [1, 5, LANES - 1, LANES])
+@pytest.mark.parametrize("n", sorted({1, LANES // 2 + 1, LANES - 1, LANES}))
 def test_masked_load_and_store_touch_only_the_first_lanes(dtype, n):
     a = np.arange(1, 3 * LANES + 1, dtype=dtype).reshape(1, -1)
     out = np.full((1, 3 * LANES), np.nan, dtype)
@@ -73,3 +78,23 @@ def test_deinterleave_and_interleave_are_inverse(dtype):
     _shuffles(a, out)
     np.testing.assert_array_equal(out[0], np.concatenate([a[0, 0::2], a[0, 1::2]]))
     np.testing.assert_array_equal(out[1], a[0])
+
+
+# The tests of every kernel written on these vectors: the transforms, the direct convolution, max pooling.
+SIMD_KERNEL_TESTS = ["tests/test_kernels_simd.py", "tests/test_kernels_direct_conv.py",
+                     "tests/test_kernels_conv2d.py::test_winograd_twin_and_kernels_match_the_convolution",
+                     "tests/test_kernels_conv2d.py::test_winograd_transforms_write_only_their_tiles",
+                     "tests/test_kernels_pooling.py::test_max_pool_wide_rows_nan_and_minus_inf_match_twin"]
+
+
+@pytest.mark.parametrize("lanes", [n for n in (4, 8, 16) if n != LANES])
+def test_kernels_with_other_vector_widths(lanes, tmp_path):
+    """``MINITUNE_SIMD_LANES`` forces the width, in a fresh process with its own numba cache (the compiled
+    kernels depend on it): every tail, mask and shuffle is then exercised at that width too."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, MINITUNE_SIMD_LANES=str(lanes), NUMBA_CACHE_DIR=str(tmp_path))
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-k",
+                          "not other_vector_widths and not float32_error", *SIMD_KERNEL_TESTS],
+                         cwd=root, env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert " passed" in run.stdout

@@ -32,6 +32,7 @@ than a register into several).  No bounds are checked: a kernel using these must
 arrays (masked loads and stores for the tail of a row).  The functions work only inside ``@njit`` code.
 """
 import operator
+import os
 
 import llvmlite.binding as llvm
 from llvmlite import ir
@@ -40,7 +41,11 @@ from numba.extending import intrinsic, models, overload, register_model
 
 
 def _lanes():
-    """16 with AVX-512, 8 with AVX2 (x86), 4 otherwise (one 128-bit register: SSE, NEON)."""
+    """16 with AVX-512, 8 with AVX2 (x86), 4 otherwise (one 128-bit register: SSE, NEON); or
+    ``MINITUNE_SIMD_LANES`` (4, 8 or 16: the tests run the kernels with each, in a separate numba cache)."""
+    forced = os.environ.get("MINITUNE_SIMD_LANES", "")
+    if forced in ("4", "8", "16"):
+        return int(forced)
     features = llvm.get_host_cpu_features()
     if features.get("avx512f"):
         return 16
