@@ -12,10 +12,10 @@ which numpy's BLAS runs at ~90 GFLOP/s.  Here each output is summed straight fro
    column; split each padded input row into its even and odd columns (s phases; with stride 1,
    one phase: the padded row),
 
-       P[c, φ, r, m] = xp[c, r, s·m + φ]          so that     xp[c, s·oh + i, s·ow + j] = P[c, j mod s, s·oh + i, ow + j div s]
+       P[c, φ, r, m] = xp[c, r, s·m + φ],     so that     xp[c, s·oh + i, s·ow + j] = P[c, j mod s, s·oh + i, ow + j div s],
 
    and for a fixed (c, i, j) consecutive ow read consecutive numbers of P: a SIMD vector.
-2. **Micro-kernel**, gemm's register tile (matmul.py) with the columns of B read from P: for 8
+2. **Micro-kernel**, a BLAS micro-kernel's register tile with the columns of B read from P: for 8
    output channels and a tile of 2 output rows × LANES columns (16 vector accumulators), for each
    of the K = C·kh·kw terms k = (c, i, j) load the two rows of P at offset ``off[k]``, broadcast
    w[o, k] for the 8 channels, 16 fused multiply-adds.  The 8 channels' weights (8·K numbers) stay
@@ -26,13 +26,13 @@ number of P that term k reads for output (oh, ow)): a tile of 4 channels × 4 te
 of partial sums (lane l sums the outputs ow ≡ l), loads 4 vectors of g and 4 of P per 16 fused
 multiply-adds, and adds its lanes at the end (``vsum``).
 
-Measured (benchmarks/README.md): the stem at batch 8 on 2 threads 18.2 → ~8 ms (torch 8.5), the
-kernel at ~140 GFLOP/s on one core.  Where K is larger (a 3×3 layer: K = 9·C) im2col + BLAS stays
-faster: its GEMM reuses each unfolded column for every output channel from cache.  Used by
-conv2d.py for batches (not one image), groups = 1, no dilation, stride 1 or 2 (the same in both
-axes), a multiple of 8 output channels, K ≤ ``MAX_TERMS`` and output rows of at least
-``MIN_WIDTH`` pixels; grad_input (not needed for a stem: its input is the images) stays on
-im2col's adjoint.
+Measured (benchmarks/README.md): the stem at batch 8 on 2 threads, forward 18.2 → 7.5 ms (torch
+8.5), the kernel at 137–159 GFLOP/s on one core; its weight gradient 19.4 → 13–15 ms (torch 11–12).
+Where K is larger (a 3×3 layer: K = 9·C) im2col + BLAS stays faster: its GEMM reuses each
+unfolded column for every output channel from cache.  Used by conv2d.py for batches (not one
+image), groups = 1, no dilation, stride 1 or 2 (the same in both axes), a multiple of 8 output
+channels, K ≤ ``MAX_TERMS`` and output rows of at least ``MIN_WIDTH`` pixels; grad_input (not
+needed for a stem: its input is the images) stays on im2col's adjoint.
 
 Read ``direct_conv2d_reference`` and ``direct_conv2d_grad_weight_reference`` first: the same
 steps in numpy.
@@ -54,8 +54,9 @@ def direct_applies(x_shape, out_channels, kernel, stride, padding, dilation, gro
     (``minitune predict``): the gain is a millisecond, compiling the kernel in a process with an empty
     numba cache costs ~1 s (the cold start, benchmarks/README.md)."""
     Wo = (x_shape[3] + 2 * padding[1] - kernel[1]) // stride[1] + 1
-    return (x_shape[0] >= MIN_SAMPLES and groups == 1 and tuple(dilation) == (1, 1) and stride[0] == stride[1] and stride[0] in (1, 2)
-            and out_channels % 8 == 0 and x_shape[1] * kernel[0] * kernel[1] <= MAX_TERMS and Wo >= MIN_WIDTH)
+    return (x_shape[0] >= MIN_SAMPLES and groups == 1 and tuple(dilation) == (1, 1)
+            and stride[0] == stride[1] and stride[0] in (1, 2) and out_channels % 8 == 0
+            and x_shape[1] * kernel[0] * kernel[1] <= MAX_TERMS and Wo >= MIN_WIDTH)
 
 
 def _geometry(H, W, kh, kw, s, ph, pw):
@@ -96,7 +97,8 @@ def direct_conv2d_reference(x, weight, bias, stride, padding):
 
 
 def direct_conv2d_grad_weight_reference(grad_out, x, weight_shape, stride, padding):
-    """numpy twin: grad_w[o, c, i, j] = Σ_{n, oh, ow} g[n, o, oh, ow] · (the rows and columns of P that term (c, i, j) reads)."""
+    """numpy twin: grad_w[o, c, i, j] = Σ_{n, oh, ow} g[n, o, oh, ow] · (the number of P that term (c, i, j)
+    reads for output (oh, ow))."""
     N, C, H, W = x.shape
     O, _, kh, kw = weight_shape
     s, (ph, pw) = stride[0], padding
@@ -247,7 +249,8 @@ def _grad_weight_tiles(P, g, off, s, partial):
                     b = oh - h0
                     for ow in range(0, width, LANES):
                         q = oh * row + ow
-                        x0, x1, x2, x3 = vload(Pf, 0, q + q0), vload(Pf, 0, q + q1), vload(Pf, 0, q + q2), vload(Pf, 0, q + q3)
+                        x0, x1 = vload(Pf, 0, q + q0), vload(Pf, 0, q + q1)
+                        x2, x3 = vload(Pf, 0, q + q2), vload(Pf, 0, q + q3)
                         d = vload(band, b, ow)
                         s00, s01, s02, s03 = vfma(d, x0, s00), vfma(d, x1, s01), vfma(d, x2, s02), vfma(d, x3, s03)
                         d = vload(band, BAND + b, ow)

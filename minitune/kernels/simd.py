@@ -75,6 +75,11 @@ def _vector_llvm_type(context, dtype):
     return ir.VectorType(context.get_value_type(dtype), LANES)
 
 
+def _lanes_list(values):
+    """An LLVM constant <LANES x i32>: a shuffle's lane selection."""
+    return ir.Constant(ir.VectorType(ir.IntType(32), LANES), list(values))
+
+
 def _suffix(dtype):
     """LLVM's name for a vector of LANES dtype in an intrinsic's name: v16f32, v16i64, …"""
     return f"v{LANES}{'f' if isinstance(dtype, types.Float) else 'i'}{dtype.bitwidth}"
@@ -110,7 +115,7 @@ def _first_lanes(builder, n):
     """The mask (lane < n) of the first n lanes."""
     it = ir.VectorType(ir.IntType(64), LANES)
     one = builder.insert_element(ir.Constant(it, ir.Undefined), n, ir.Constant(ir.IntType(32), 0))
-    nn = builder.shuffle_vector(one, ir.Constant(it, ir.Undefined), ir.Constant(ir.VectorType(ir.IntType(32), LANES), [0] * LANES))
+    nn = builder.shuffle_vector(one, ir.Constant(it, ir.Undefined), _lanes_list([0] * LANES))
     return builder.icmp_signed("<", ir.Constant(it, list(range(LANES))), nn)
 
 
@@ -121,8 +126,8 @@ def vload_first(typingctx, a, i, j, n):
         p = _vector_pointer(context, builder, sig.args[0], args[0], args[1], args[2])
         vt, bits = _vector_llvm_type(context, sig.args[0].dtype), sig.args[0].dtype.bitwidth
         mask_type = ir.VectorType(ir.IntType(1), LANES)
-        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vt, [p.type, ir.IntType(32), mask_type, vt]),
-                                            f"llvm.masked.load.{_suffix(sig.args[0].dtype)}.p0")
+        signature = ir.FunctionType(vt, [p.type, ir.IntType(32), mask_type, vt])
+        fn = cgutils.get_or_insert_function(builder.module, signature, f"llvm.masked.load.{_suffix(sig.args[0].dtype)}.p0")
         mask = _first_lanes(builder, context.cast(builder, args[3], sig.args[3], types.int64))
         return builder.call(fn, [p, ir.Constant(ir.IntType(32), bits // 8), mask, ir.Constant(vt, [0.0] * LANES)])
     return Vector(a.dtype)(a, i, j, n), codegen
@@ -135,8 +140,8 @@ def vstore_first(typingctx, a, i, j, v, n):
         p = _vector_pointer(context, builder, sig.args[0], args[0], args[1], args[2])
         vt, bits = _vector_llvm_type(context, sig.args[0].dtype), sig.args[0].dtype.bitwidth
         mask_type = ir.VectorType(ir.IntType(1), LANES)
-        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [vt, p.type, ir.IntType(32), mask_type]),
-                                            f"llvm.masked.store.{_suffix(sig.args[0].dtype)}.p0")
+        signature = ir.FunctionType(ir.VoidType(), [vt, p.type, ir.IntType(32), mask_type])
+        fn = cgutils.get_or_insert_function(builder.module, signature, f"llvm.masked.store.{_suffix(sig.args[0].dtype)}.p0")
         mask = _first_lanes(builder, context.cast(builder, args[4], sig.args[4], types.int64))
         builder.call(fn, [args[3], p, ir.Constant(ir.IntType(32), bits // 8), mask])
         return context.get_dummy_value()
@@ -149,7 +154,7 @@ def vsplat(typingctx, x):
     def codegen(context, builder, sig, args):
         vt = _vector_llvm_type(context, sig.args[0])
         one = builder.insert_element(ir.Constant(vt, ir.Undefined), args[0], ir.Constant(ir.IntType(32), 0))
-        return builder.shuffle_vector(one, ir.Constant(vt, ir.Undefined), ir.Constant(ir.VectorType(ir.IntType(32), LANES), [0] * LANES))
+        return builder.shuffle_vector(one, ir.Constant(vt, ir.Undefined), _lanes_list([0] * LANES))
     return Vector(x)(x), codegen
 
 
@@ -221,7 +226,7 @@ def _neg(v):
 def veven(typingctx, u, v):
     """(u₀, u₂, …, u_{LANES−2}, v₀, v₂, …): the even lanes of u followed by v's."""
     def codegen(context, builder, sig, args):
-        return builder.shuffle_vector(args[0], args[1], ir.Constant(ir.VectorType(ir.IntType(32), LANES), list(range(0, 2 * LANES, 2))))
+        return builder.shuffle_vector(args[0], args[1], _lanes_list(range(0, 2 * LANES, 2)))
     return u(u, v), codegen
 
 
@@ -229,7 +234,7 @@ def veven(typingctx, u, v):
 def vodd(typingctx, u, v):
     """(u₁, u₃, …, v₁, v₃, …): the odd lanes of u followed by v's."""
     def codegen(context, builder, sig, args):
-        return builder.shuffle_vector(args[0], args[1], ir.Constant(ir.VectorType(ir.IntType(32), LANES), list(range(1, 2 * LANES, 2))))
+        return builder.shuffle_vector(args[0], args[1], _lanes_list(range(1, 2 * LANES, 2)))
     return u(u, v), codegen
 
 
@@ -238,7 +243,7 @@ def vzip_low(typingctx, e, o):
     """(e₀, o₀, e₁, o₁, …, e_{LANES/2−1}, o_{LANES/2−1})."""
     def codegen(context, builder, sig, args):
         lanes = [k // 2 + (LANES if k % 2 else 0) for k in range(LANES)]
-        return builder.shuffle_vector(args[0], args[1], ir.Constant(ir.VectorType(ir.IntType(32), LANES), lanes))
+        return builder.shuffle_vector(args[0], args[1], _lanes_list(lanes))
     return e(e, o), codegen
 
 
@@ -247,7 +252,7 @@ def vzip_high(typingctx, e, o):
     """(e_{LANES/2}, o_{LANES/2}, …, e_{LANES−1}, o_{LANES−1})."""
     def codegen(context, builder, sig, args):
         lanes = [LANES // 2 + k // 2 + (LANES if k % 2 else 0) for k in range(LANES)]
-        return builder.shuffle_vector(args[0], args[1], ir.Constant(ir.VectorType(ir.IntType(32), LANES), lanes))
+        return builder.shuffle_vector(args[0], args[1], _lanes_list(lanes))
     return e(e, o), codegen
 
 
