@@ -40,7 +40,7 @@ steps in numpy.
 import numpy as np
 
 from .jit import njit
-from .simd import LANES, veven, vfma, vload, vload_first, vodd, vsplat, vstore, vstore_first, vsum, vzero
+from .simd import LANES, copy_row, veven, vfma, vload, vload_first, vodd, vsplat, vstore, vstore_first, vsum, vzero
 from .threads import run_parts, split
 from .workspace import scratch
 
@@ -129,8 +129,7 @@ def _phases(x, s, ph, pw, P):
     row = np.zeros((1, width), dtype=x.dtype)  # one padded input row: row[pw + w] = x[c, h, w], zeros around
     for c in range(C):
         for h in range(H):
-            for w0 in range(0, W, LANES):  # the lanes past W write 0
-                vstore(row, 0, pw + w0, vload_first(x[c], h, w0, min(LANES, W - w0)))
+            copy_row(x[c], h, W, pw, row)
             for m in range(0, Mw, LANES):
                 k = min(LANES, Mw - m)
                 if s == 1:

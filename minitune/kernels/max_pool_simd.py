@@ -17,7 +17,7 @@ Measured: ResNet-18's pool at batch 8 8.2 → 2.7 ms, batch 32 35.6 → 12.5 ms 
 import numpy as np
 
 from .jit import njit
-from .simd import LANES, veven, vload, vload_first, vodd, vpick, vsplat, vstore, vstore_first, vto_int64
+from .simd import LANES, copy_row, veven, vload, vodd, vpick, vsplat, vstore, vstore_first, vto_int64
 
 
 @njit()
@@ -40,8 +40,7 @@ def _max_pool2d_forward_simd(x, y, idx, kh, kw, s, ph, pw, first_col):
     for n in range(N):
         for c in range(C):
             for h in range(H):
-                for w0 in range(0, W, LANES):  # the lanes past W read 0: written back as −∞ below
-                    vstore(row, 0, pw + w0, vload_first(x[n, c], h, w0, min(LANES, W - w0)))
+                copy_row(x[n, c], h, W, pw, row)  # the lanes past W write 0: −∞ again below
                 for w in range(pw + W, pw + -(-W // LANES) * LANES):
                     row[0, w] = -np.inf
                 for m in range(0, Mw, LANES):

@@ -22,6 +22,9 @@ and functions that compile to one instruction each —
     u + v, u - v, -v      lane by lane
     vpick(v, best, a, b)  a where v > best or v is NaN, else b, lane by lane (max pooling's rule)
     vto_int64(v)          the lanes rounded toward 0, as int64 (exact integers in a float vector)
+
+and one helper built on them, ``copy_row`` (an image row into a padded buffer, whole vectors), which
+the Winograd transforms, the direct convolution and max pooling share.
     veven(u, v), vodd(u, v)   lanes 0, 2, 4, … (1, 3, 5, …) of the 2·LANES numbers u, v (a deinterleave)
     vzip_low(e, o), vzip_high(e, o)   (e₀, o₀, e₁, o₁, …): the first (second) half of e and o
                           interleaved — the inverse of veven/vodd
@@ -38,6 +41,8 @@ import llvmlite.binding as llvm
 from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic, models, overload, register_model
+
+from .jit import njit
 
 
 def _lanes():
@@ -58,7 +63,8 @@ LANES = _lanes()
 
 
 class Vector(types.Type):
-    """The numba type of a vector of ``LANES`` values of one float dtype (an LLVM ``<n x float>``)."""
+    """The numba type of a vector of ``LANES`` values of one dtype (an LLVM ``<n x float>``; int64 for
+    ``vto_int64``'s arg-max indices)."""
 
     def __init__(self, dtype):
         self.dtype = dtype
@@ -111,12 +117,16 @@ def vstore(typingctx, a, i, j, v):
     return types.void(a, i, j, v), codegen
 
 
+def _splat(builder, value, vector_type):
+    """``value`` in every lane of a vector of ``vector_type`` (an insert, then a broadcast shuffle)."""
+    one = builder.insert_element(ir.Constant(vector_type, ir.Undefined), value, ir.Constant(ir.IntType(32), 0))
+    return builder.shuffle_vector(one, ir.Constant(vector_type, ir.Undefined), _lanes_list([0] * LANES))
+
+
 def _first_lanes(builder, n):
     """The mask (lane < n) of the first n lanes."""
     it = ir.VectorType(ir.IntType(64), LANES)
-    one = builder.insert_element(ir.Constant(it, ir.Undefined), n, ir.Constant(ir.IntType(32), 0))
-    nn = builder.shuffle_vector(one, ir.Constant(it, ir.Undefined), _lanes_list([0] * LANES))
-    return builder.icmp_signed("<", ir.Constant(it, list(range(LANES))), nn)
+    return builder.icmp_signed("<", ir.Constant(it, list(range(LANES))), _splat(builder, n, it))
 
 
 @intrinsic
@@ -152,9 +162,7 @@ def vstore_first(typingctx, a, i, j, v, n):
 def vsplat(typingctx, x):
     """(x, x, …, x): the scalar x in every lane."""
     def codegen(context, builder, sig, args):
-        vt = _vector_llvm_type(context, sig.args[0])
-        one = builder.insert_element(ir.Constant(vt, ir.Undefined), args[0], ir.Constant(ir.IntType(32), 0))
-        return builder.shuffle_vector(one, ir.Constant(vt, ir.Undefined), _lanes_list([0] * LANES))
+        return _splat(builder, args[0], _vector_llvm_type(context, sig.args[0]))
     return Vector(x)(x), codegen
 
 
@@ -272,3 +280,11 @@ def vto_int64(typingctx, v):
     def codegen(context, builder, sig, args):
         return builder.fptosi(args[0], ir.VectorType(ir.IntType(64), LANES))
     return Vector(types.int64)(v), codegen
+
+
+@njit()
+def copy_row(image, h, W, pad, row):
+    """row[0, pad + w] = image[h, w] for 0 ≤ w < W, in whole vectors: the lanes past W write 0 (masked
+    loads read nothing past the row), up to row[0, pad + ⌈W/LANES⌉·LANES)."""
+    for w0 in range(0, W, LANES):
+        vstore(row, 0, pad + w0, vload_first(image, h, w0, min(LANES, W - w0)))

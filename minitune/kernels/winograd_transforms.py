@@ -19,7 +19,7 @@ output: no races; serial unless ``MINITUNE_NUMBA_PARALLEL=1``), one pass over th
 import numpy as np
 
 from .jit import njit, prange
-from .simd import LANES, vload, vload_first, vodd, veven, vsplat, vstore, vstore_first, vzip_high, vzip_low
+from .simd import LANES, copy_row, veven, vload, vload_first, vodd, vsplat, vstore, vstore_first, vzip_high, vzip_low
 
 # Inside the transforms: SIMD vectors along the tiles of a tile row (simd.py), since LLVM leaves
 # these loops scalar by itself (a tile row is 7–28 tiles, shorter than its unrolled vector loop).
@@ -37,13 +37,6 @@ def _row_width(tw, W, pad):
     row and the image row copied at offset pad."""
     need = max(2 * tw + 2, pad + (W + LANES - 1) // LANES * LANES)
     return (need + 2 * LANES - 1) // (2 * LANES) * (2 * LANES)
-
-
-@njit()
-def _copy_row(image, h, W, pad, row):
-    """row[0, pad + w] = image[h, w] for 0 ≤ w < W, whole vectors (the lanes past W write 0)."""
-    for w0 in range(0, W, LANES):
-        vstore(row, 0, pad + w0, vload_first(image, h, w0, min(LANES, W - w0)))
 
 
 @njit()
@@ -72,7 +65,7 @@ def _input_transform(x, V, ph, pw, ty0, ty1, tw):
                 for a in range(4):
                     h = 2 * ty + a - ph
                     if 0 <= h < H:
-                        _copy_row(x[n, c], h, W, pw, row)
+                        copy_row(x[n, c], h, W, pw, row)
                         _split_row(row, ev, od, a)
                     else:
                         ev[a, :] = 0
@@ -151,7 +144,7 @@ def _output_transform_adjoint(grad_out, Z, ty0, ty1, tw):
             for ty in range(ty0, ty1):
                 for a in range(2):
                     if 2 * ty + a < Ho:
-                        _copy_row(grad_out[n, o], 2 * ty + a, Wo, 0, row)
+                        copy_row(grad_out[n, o], 2 * ty + a, Wo, 0, row)
                         _split_row(row, g[2 * a:], g[2 * a + 1:], 0)
                     else:
                         g[2 * a, :] = 0
