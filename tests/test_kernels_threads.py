@@ -121,7 +121,8 @@ def test_a_forked_child_runs_parts_on_its_own_pool(monkeypatch):
 @pytest.mark.parametrize("name", ["winograd", "per_sample", "batched", "pointwise_stride2"])
 def test_conv_results_agree_for_one_and_two_threads(name, monkeypatch):
     """The same numbers to float32 rounding: grad_weight and grad_bias sum the parts' partial sums,
-    and BLAS may block a GEMM with fewer columns differently."""
+    and BLAS may block a GEMM with fewer columns differently.  With two threads an im2col backward
+    runs grad_weight and grad_input as two tasks, with four as two groups of samples × two tasks."""
     shapes = {"winograd": ((6, 8, 12, 12), (8, 8, 3, 3), 1, 1), "per_sample": ((5, 4, 20, 20), (6, 4, 3, 3), 2, 1),
               "batched": ((5, 8, 6, 6), (8, 8, 3, 3), 2, 1), "pointwise_stride2": ((5, 8, 6, 6), (4, 8, 1, 1), 2, 0)}
     xs, ws, s, p = shapes[name]
@@ -133,13 +134,14 @@ def test_conv_results_agree_for_one_and_two_threads(name, monkeypatch):
     monkeypatch.setattr(K, "WINOGRAD_MIN_TILES", 0 if name == "winograd" else np.inf)
     monkeypatch.setattr(K, "WINOGRAD_MIN_TILES_PER_SAMPLE", 0)
     results = {}
-    for n in (1, 2):
+    for n in (1, 2, 4):
         monkeypatch.setattr(T, "_num_threads", n)
         y = K._conv2d_forward_fast(x, w, None, *args)
         g = np.random.default_rng(1).standard_normal(y.shape).astype(np.float32)
         results[n] = (y,) + K._conv2d_backward_fast(g, x, w, *args)
-    for a, b in zip(results[1], results[2]):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6 * np.abs(a).max())
+    for n in (2, 4):
+        for a, b in zip(results[1], results[n]):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6 * np.abs(a).max())
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

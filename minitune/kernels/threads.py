@@ -71,12 +71,13 @@ def in_part():
     return getattr(_state, "inside", False)
 
 
-def split(n, work=None, min_part_work=0):
-    """[lo, hi) ranges cutting range(n) into nearly equal parts, one per thread (``get_num_threads()``).
+def split(n, work=None, min_part_work=0, threads=None):
+    """[lo, hi) ranges cutting range(n) into nearly equal parts, one per thread (``get_num_threads()``,
+    or ``threads`` when given).
 
     At most n parts, and, when the total ``work`` is given, each part at least ``min_part_work``
     of it (small jobs stay in one part: handing a part to a thread costs some 20-50 µs)."""
-    parts = min(_num_threads, n)
+    parts = min(_num_threads if threads is None else threads, n)
     if work is not None and min_part_work > 0:
         parts = min(parts, int(work // min_part_work))
     parts = max(1, parts)
