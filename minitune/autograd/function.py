@@ -91,6 +91,12 @@ class Function:
     ``retain_graph=True``) and a second backward through the node raises ``RuntimeError``.
     """
 
+    # True when every array ``backward`` returns is new and nothing else refers to it (not g, not a
+    # saved array, not a view of either): the engine then keeps it as a leaf's ``.grad`` without a
+    # copy and adds other gradients into it in place.  Declared by Conv2d, BatchNorm and Linear,
+    # whose kernels allocate their results (a ResNet-18 step copies 47 MB of weight gradients less).
+    fresh_gradients = False
+
     @staticmethod
     def forward(ctx, *args, **kwargs):
         raise NotImplementedError

@@ -28,6 +28,8 @@ from ...kernels.batch_norm import batch_norm_backward, batch_norm_forward
 class BatchNorm(Function):
     """y = γ(x − μ)/√(σ² + ε) + β;   dL/dx = γs(g − mean g − x̂ mean(g x̂)) (train) or γ s g (eval)"""
 
+    fresh_gradients = True  # the kernels return new arrays (Function.fresh_gradients)
+
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
         y, mean, invstd = batch_norm_forward(x, weight, bias, running_mean, running_var, training, momentum, eps)

@@ -27,6 +27,8 @@ from ...kernels.conv2d import conv2d_backward, conv2d_forward, conv2d_output_siz
 class Conv2d(Function):
     """y = conv2d(x, w, b);   dL/dx = col2im(W₂ᵀ g_y),  dL/dw = Σₙ g_y[n] col[n]ᵀ,  dL/db = Σ g_y"""
 
+    fresh_gradients = True  # the kernels return new arrays (Function.fresh_gradients)
+
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
         ctx.save_for_backward(x, weight)

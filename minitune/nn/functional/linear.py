@@ -20,6 +20,8 @@ from .arguments import check_float
 class Linear(Function):
     """y = x Wᵀ + b;   dL/dx = g W,  dL/dW = g₂ᵀ x₂,  dL/db = Σ g₂"""
 
+    fresh_gradients = True  # the kernels return new arrays (Function.fresh_gradients)
+
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
