@@ -152,6 +152,17 @@ def test_relu_kernels_match_their_twins_and_torch_rules(dtype, threads):
     y = E.relu_forward(x)
     np.testing.assert_array_equal(y, E.relu_forward_reference(x))
     assert np.isnan(y[0, 0, 0])
+    assert np.signbit(y[0, 0, 2]) and np.signbit(E.relu_forward_reference(x)[0, 0, 2])  # −0.0 kept, as torch.relu
+    out = np.full_like(x, 7)
+    assert E.relu_forward(x, out=out) is out
+    np.testing.assert_array_equal(out, y)
+    inplace = x.copy()
+    assert E.relu_forward(inplace, out=inplace) is inplace
+    np.testing.assert_array_equal(inplace, y)
+    assert np.signbit(inplace[0, 0, 2]) and np.isnan(inplace[0, 0, 0])
+    shifted = x.copy().reshape(-1)  # out overlapping x one element along: the result is still max(x, 0)
+    E.relu_forward(shifted[1:], out=shifted[:-1])
+    np.testing.assert_array_equal(shifted[:-1], y.reshape(-1)[1:])
     g = rng.standard_normal(x.shape).astype(dtype)
     g[1, 1, 1] = np.inf
     x[1, 1, 1] = -1.0  # y = 0: the gradient is 0 even where g is inf (torch's threshold_backward)

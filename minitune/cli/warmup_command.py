@@ -35,6 +35,11 @@ def _kernel_calls(dtype):
     def batch_norm():
         out["bn"] = B.batch_norm_forward(x, c, c, c.copy(), c.copy(), True, 0.1, 1e-5)
 
+    def relu():
+        E.relu_forward(x)
+        y = x.copy()
+        E.relu_forward(y, out=y)  # in place: its own kernel
+
     return [
         ("conv2d forward (im2col)", lambda: C.conv2d_forward(x, w, None, *conv_args)),
         ("conv2d backward (col2im)", lambda: C.conv2d_backward(np.ones((2, 4, 6, 6), dtype), x, w, *conv_args)),
@@ -50,6 +55,7 @@ def _kernel_calls(dtype):
         ("batch_norm backward", lambda: B.batch_norm_backward(x, x, c, out["bn"][1], out["bn"][2], True)),
         ("batch_norm forward (eval)", lambda: B.batch_norm_forward(x, c, c, c.copy(), c.copy(), False, 0.1, 1e-5)),
         ("batch_norm backward (eval)", lambda: B.batch_norm_backward(x, x, c, out["bn"][1], out["bn"][2], False)),
+        ("relu forward", relu),
         ("relu backward", lambda: E.relu_backward(x, x)),
         ("fma (optimizer steps)", lambda: [Fm.fma(x, y, z, out=o) for y in (0.5, x) for z in [x.copy()] for o in (None, z)]),
         ("matmul (numba GEMM)", lambda: M.matmul_numba(w.reshape(4, 27), np.ones((27, 5), dtype))),
