@@ -29,6 +29,7 @@ backward through the same node raises ``RuntimeError``.
 """
 import numpy as np
 
+from . import array_functions
 from .grad_mode import no_grad
 from .sum_to import sum_to
 
@@ -123,12 +124,12 @@ def _add_gradient(grads, owned, node, g, fresh):
         if fresh:
             owned.add(node)
     elif node in owned:
-        np.add(grads[node], g, out=grads[node])
+        array_functions.add(grads[node], g, out=grads[node])
     elif fresh:
-        grads[node] = np.add(g, grads[node], out=g)  # a + b = b + a, bit for bit
+        grads[node] = array_functions.add(g, grads[node], out=g)  # a + b = b + a, bit for bit
         owned.add(node)
     else:
-        grads[node] = grads[node] + g
+        grads[node] = array_functions.add(grads[node], g)
         owned.add(node)
 
 
