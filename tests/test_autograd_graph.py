@@ -264,3 +264,19 @@ def test_gradients_are_summed_in_place_only_into_arrays_the_engine_owns(fresh_fi
     (v + w + v).backward(minitune.tensor(g))
     np.testing.assert_array_equal(g, [1.0, 10.0, 100.0])
     np.testing.assert_array_equal(x.grad.data, 3 * (2 * g + g) + 3 * g)
+
+
+def test_relu_writes_its_gradient_into_an_upstream_array_only_the_engine_holds():
+    import minitune.nn.functional as F
+    x = leaf(-1.0, 2.0, -3.0, 4.0)
+    g = minitune.tensor([1.0, 2.0, 3.0, 4.0], dtype=minitune.float64)
+    F.relu(x * 1).backward(g)  # the caller's g: not overwritten
+    np.testing.assert_array_equal(g.data, [1.0, 2.0, 3.0, 4.0])
+    np.testing.assert_array_equal(x.grad.data, [0.0, 2.0, 0.0, 4.0])
+    _Twice.returned.clear()
+    x.grad = None
+    _Twice.apply(F.relu(x * 1)).backward(g)  # _Twice's fresh 2g: ReLU writes into it
+    assert len(_Twice.returned) == 1
+    np.testing.assert_array_equal(_Twice.returned[0], [0.0, 4.0, 0.0, 8.0])
+    np.testing.assert_array_equal(x.grad.data, [0.0, 4.0, 0.0, 8.0])
+    np.testing.assert_array_equal(g.data, [1.0, 2.0, 3.0, 4.0])

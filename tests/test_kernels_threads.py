@@ -169,6 +169,9 @@ def test_relu_kernels_match_their_twins_and_torch_rules(dtype, threads):
     y = E.relu_forward(x)
     got = E.relu_backward(g, y)
     np.testing.assert_array_equal(got, E.relu_backward_reference(g, y))
+    in_place = g.copy()
+    assert E.relu_backward(in_place, y, out=in_place) is in_place
+    np.testing.assert_array_equal(in_place, got)
     assert got[0, 0, 0] == g[0, 0, 0] and got[0, 0, 1] == 0 and got[1, 1, 1] == 0
 
 

@@ -28,6 +28,8 @@ from .grad_mode import is_grad_enabled
 class Context:
     """What ``forward`` leaves for ``backward``: saved arrays and any other attributes."""
 
+    may_overwrite_grad = False  # set by the engine for each backward call (Function.fresh_gradients)
+
     def __init__(self, needs_input_grad):
         self.needs_input_grad = needs_input_grad
         self._saved = ()
@@ -95,6 +97,9 @@ class Function:
     # saved array, not a view of either): the engine then keeps it as a leaf's ``.grad`` without a
     # copy and adds other gradients into it in place.  Declared by Conv2d, BatchNorm and Linear,
     # whose kernels allocate their results (a ResNet-18 step copies 47 MB of weight gradients less).
+    # The engine's side of the same contract: ``ctx.may_overwrite_grad`` is True in ``backward`` when
+    # the upstream g is an array only the engine refers to (a fresh gradient or a sum it made), so
+    # backward may write its result into g (ReLU does: no new array for dL/dx).
     fresh_gradients = False
 
     @staticmethod

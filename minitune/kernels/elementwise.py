@@ -92,17 +92,35 @@ def _relu_backward(g, y, out, zero, lo, hi):
         out[i] = v
 
 
-def relu_backward(grad_out, y):
-    """dL/dx for upstream ``grad_out`` and the forward's output ``y`` (same shape), a fresh array."""
+def relu_backward(grad_out, y, out=None):
+    """dL/dx for upstream ``grad_out`` and the forward's output ``y`` (same shape), a fresh array, or
+    written into ``out`` (may be grad_out: in place)."""
     if NO_JIT or not (grad_out.flags.c_contiguous and y.flags.c_contiguous) or grad_out.shape != y.shape \
-            or grad_out.dtype.kind != "f":
-        return relu_backward_reference(grad_out, y)
+            or grad_out.dtype.kind != "f" or (out is not None and (out is not grad_out or out.dtype != grad_out.dtype)):
+        dx = relu_backward_reference(grad_out, y)
+        if out is None:
+            return dx
+        out[...] = dx
+        return out
+    zero = np.zeros((), grad_out.dtype)[()]
+    gf, yf = grad_out.reshape(-1), y.reshape(-1)
+    if out is grad_out:
+        run_parts(lambda lo, hi: _relu_backward_in_place(gf, yf, zero, lo, hi), _flat_parts(grad_out))
+        return out
     out = np.empty_like(grad_out)
-    gf, yf, of = grad_out.reshape(-1), y.reshape(-1), out.reshape(-1)
-    zero = np.zeros((), out.dtype)[()]
+    of = out.reshape(-1)
     run_parts(lambda lo, hi: _relu_backward(gf, yf, of, zero, lo, hi), _flat_parts(out))
     return out
 
+
+@njit()
+def _relu_backward_in_place(g, y, zero, lo, hi):
+    """g[i] = 0 where y[i] ≤ 0, for lo ≤ i < hi: ``_relu_backward`` with out = g."""
+    for i in range(np.uint64(lo), np.uint64(hi)):
+        v = g[i]
+        if y[i] <= 0:
+            v = zero
+        g[i] = v
 
 
 def add(a, b, out=None):

@@ -18,6 +18,8 @@ from ...kernels.elementwise import relu_backward, relu_forward
 class ReLU(Function):
     """y = max(a, 0);   dL/da = g · [¬(y ≤ 0)]   (``autograd.ops.elementwise.ReLU`` through the kernels)"""
 
+    fresh_gradients = True  # a new array, or g itself when the engine lets it be overwritten
+
     @staticmethod
     def forward(ctx, a):
         y = relu_forward(a)
@@ -27,7 +29,7 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return relu_backward(g, y)
+        return relu_backward(g, y, out=g if ctx.may_overwrite_grad else None)
 
 
 def relu(input, inplace=False):  # noqa: A002 - torch's name
