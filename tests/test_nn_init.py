@@ -16,7 +16,7 @@ pytestmark = pytest.mark.nn
 FACTS = load_reference("nn_init_facts")
 
 
-@pytest.mark.parametrize("case, gain", zip(nn_cases.GAINS, FACTS["gains"]), ids=str)
+@pytest.mark.parametrize("case, gain", list(zip(nn_cases.GAINS, FACTS["gains"])), ids=str)
 def test_calculate_gain_is_torchs(case, gain):
     assert init.calculate_gain(*case) == pytest.approx(gain, rel=1e-15)
 
