@@ -93,8 +93,8 @@ class Function:
     ``retain_graph=True``) and a second backward through the node raises ``RuntimeError``.
     """
 
-    # True when every array ``backward`` returns is new and nothing else refers to it (not g, not a
-    # saved array, not a view of either): the engine then keeps it as a leaf's ``.grad`` without a
+    # True when nothing else refers to any array ``backward`` returns (not a saved array, not g unless
+    # ``ctx.may_overwrite_grad``, not a view of either): the engine then keeps it as a leaf's ``.grad`` without a
     # copy and adds other gradients into it in place.  Declared by Conv2d, BatchNorm, Linear and
     # ReLU, whose kernels allocate their results (a ResNet-18 step copies 47 MB of weight gradients less).
     # The engine's side of the same contract: ``ctx.may_overwrite_grad`` is True in ``backward`` when
