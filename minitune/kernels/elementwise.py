@@ -96,7 +96,7 @@ def relu_backward(grad_out, y, out=None):
     """dL/dx for upstream ``grad_out`` and the forward's output ``y`` (same shape), a fresh array, or
     written into ``out`` (may be grad_out: in place)."""
     if NO_JIT or not (grad_out.flags.c_contiguous and y.flags.c_contiguous) or grad_out.shape != y.shape \
-            or grad_out.dtype.kind != "f" or (out is not None and (out is not grad_out or out.dtype != grad_out.dtype)):
+            or grad_out.dtype.kind != "f" or (out is not None and out is not grad_out):
         dx = relu_backward_reference(grad_out, y)
         if out is None:
             return dx
