@@ -15,6 +15,7 @@ array under the autograd is one attribute away).  Torch idioms still work: ``pre
 ``p.data -= lr * p.grad.data``, ``Tensor(np_array)``.
 """
 import numbers
+import sys
 
 import numpy as np
 
@@ -248,6 +249,30 @@ class Tensor(ArithmeticMethods, ReductionMethods, ShapeMethods):
         if self.requires_grad and self.is_leaf and is_grad_enabled():
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
 
+    def _owns_data(self):
+        """True when nothing but this tensor refers to ``data`` nor to any array ``data`` is a view of:
+        no saved array of a recorded op, no view, no other tensor.  An in-place op under autograd may
+        then overwrite ``data`` without changing a value some backward will read.
+
+        Read from CPython's reference counts, against the counts of a tensor made here that owns its
+        array (``_OWNED_COUNTS``): a reference the interpreter keeps on its own (a loop variable, say)
+        only makes the answer False, and the op then writes a new array — slower, never wrong."""
+        counts = _reference_counts(self)
+        return (counts is not None and counts[0] <= _OWNED_COUNTS[0]
+                and all(c <= _OWNED_COUNTS[1] for c in counts[1:]))
+
+    def _apply_in_place(self, function, *args, **kwargs):
+        """Record ``function(self, *args)`` as an in-place op, as torch does: this tensor takes the
+        result's ``data`` and ``grad_fn``, so its history moves one node on, and the new node reads a
+        stand-in for the value from before (a tensor with the same array and ``grad_fn``, so that no
+        cycle tensor → node → tensor keeps the arrays alive until the garbage collector runs)."""
+        self._check_inplace()
+        before = Tensor._wrap(self.data)
+        before.requires_grad, before.grad_fn = self.requires_grad, self.grad_fn
+        out = function.apply(before, *args, **kwargs)
+        self.data, self.grad_fn, self.requires_grad = out.data, out.grad_fn, out.requires_grad
+        return self
+
     def _write(self, idx, value):
         """``self[idx] = value``.  Recorded in the graph when a gradient must flow through it (this
         tensor is a non-leaf that requires grad, or ``value`` requires grad): the write then makes
@@ -258,8 +283,7 @@ class Tensor(ArithmeticMethods, ReductionMethods, ShapeMethods):
         if is_grad_enabled() and (self.requires_grad or value_grad):
             if isinstance(value, Tensor) and value.dtype != self.dtype:
                 value = value.to(self.dtype)
-            out = SetItem.apply(self, idx, value)
-            self.data, self.grad_fn, self.requires_grad = out.data, out.grad_fn, True
+            self._apply_in_place(SetItem, idx, value)
         else:
             self.data[idx] = value.data if isinstance(value, Tensor) else value
         return self
@@ -291,3 +315,23 @@ class Tensor(ArithmeticMethods, ReductionMethods, ShapeMethods):
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+def _reference_counts(tensor):
+    """sys.getrefcount of ``tensor.data`` and of each array it views (its ``base`` chain), or None
+    when the chain ends in something other than an array (a buffer, a memory map) or is read-only."""
+    a = tensor.data
+    if not isinstance(a, np.ndarray) or not a.flags.writeable:
+        return None
+    counts = [sys.getrefcount(a)]
+    b = a.base
+    while b is not None:
+        if not isinstance(b, np.ndarray):
+            return None
+        counts.append(sys.getrefcount(b))
+        b = b.base
+    return counts
+
+
+# The counts of a tensor whose array (a view of a fresh array) nothing else refers to.
+_OWNED_COUNTS = _reference_counts(Tensor._wrap(np.empty(2).reshape(1, 2)))

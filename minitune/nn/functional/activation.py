@@ -5,9 +5,13 @@ r"""``relu``: y = max(x, 0), as ``torch.nn.functional.relu`` (and ``sigmoid``).
 The math is ``minitune.autograd.ops.elementwise.ReLU`` (``Tensor.relu``); ``F.relu`` runs the
 same formulas through the kernels of ``minitune/kernels/elementwise.py``, which split the array
 over the threads (a ResNet runs 17 ReLUs per forward).
-``inplace=True`` overwrites ``input`` only when no gradient is recorded (grad mode off, or
-input does not require grad); otherwise it returns a new tensor and leaves ``input`` as it
-was — torch would modify it in place and version-check the graph, which minitune does not track.
+``inplace=True`` modifies ``input`` and returns it, as torch's ``relu_``.  When a graph is recorded
+(torchvision's ``ReLU(inplace=True)`` after each batch norm and residual add), ``input``'s history
+moves one node on (its ``grad_fn`` becomes the ReLU's) and max(x, 0) is written into its own array
+when nothing else refers to that array (``Tensor._owns_data``: no saved array, no view), else into a
+new array that ``input`` then holds.  So an op recorded before keeps the values it saved, where torch
+would raise at backward ("modified by an inplace operation"); views of ``input`` see the change only
+in the first case.  As in torch, a leaf that requires grad cannot be modified in place under autograd.
 """
 from ...autograd.function import Function
 from ...autograd.grad_mode import is_grad_enabled
@@ -21,8 +25,8 @@ class ReLU(Function):
     fresh_gradients = True  # a new array, or g itself when the engine lets it be overwritten
 
     @staticmethod
-    def forward(ctx, a):
-        y = relu_forward(a)
+    def forward(ctx, a, overwrite=False):
+        y = relu_forward(a, out=a if overwrite else None)  # overwrite: F.relu(inplace=True) on an owned array
         ctx.save_for_backward(y)
         return y
 
@@ -36,10 +40,12 @@ def relu(input, inplace=False):  # noqa: A002 - torch's name
     """y = max(input, 0)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"relu: input must be a Tensor, got {type(input).__name__}")
-    if inplace and not (is_grad_enabled() and input.requires_grad):
+    if not inplace:
+        return ReLU.apply(input)
+    if not (is_grad_enabled() and input.requires_grad):  # nothing recorded: just overwrite
         relu_forward(input.data, out=input.data)
         return input
-    return ReLU.apply(input)
+    return input._apply_in_place(ReLU, overwrite=input._owns_data())
 
 
 def sigmoid(input):  # noqa: A002 - torch's name
