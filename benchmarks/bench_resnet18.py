@@ -168,9 +168,9 @@ def profile_layers(P, x, y):
             fn = cls.__dict__[phase].__func__
             saved[(cls, phase)] = cls.__dict__[phase]
 
-            def timed(*a, _fn=fn, _key=f"{cls.__name__}.{phase}"):
+            def timed(*a, _fn=fn, _key=f"{cls.__name__}.{phase}", **kw):
                 t = time.perf_counter()
-                r = _fn(*a)
+                r = _fn(*a, **kw)
                 totals[_key] += time.perf_counter() - t
                 return r
 

@@ -27,7 +27,7 @@ def test_relu_inplace_returns_input_with_new_history():
     y = F.relu(h, inplace=True)
     assert y is h
     assert h.grad_fn is not before and h.grad_fn.name() == "ReLUBackward0"
-    assert h.grad_fn.edges == [before]  # the ReLU reads the product
+    assert h.grad_fn.edges[0] is before  # the ReLU reads the product
     np.testing.assert_array_equal(h.data, np.maximum(2 * X, 0))
 
 

@@ -33,7 +33,7 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return relu_backward(g, y, out=g if ctx.may_overwrite_grad else None)
+        return relu_backward(g, y, out=g if ctx.may_overwrite_grad else None), None
 
 
 def relu(input, inplace=False):  # noqa: A002 - torch's name
@@ -45,7 +45,7 @@ def relu(input, inplace=False):  # noqa: A002 - torch's name
     if not (is_grad_enabled() and input.requires_grad):  # nothing recorded: just overwrite
         relu_forward(input.data, out=input.data)
         return input
-    return input._apply_in_place(ReLU, overwrite=input._owns_data())
+    return input._apply_in_place(ReLU, input._owns_data())
 
 
 def sigmoid(input):  # noqa: A002 - torch's name
