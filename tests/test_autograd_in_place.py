@@ -155,3 +155,18 @@ def test_owns_data():
     read_only.flags.writeable = False
     assert not minitune.Tensor(read_only)._owns_data()
     assert not minitune.Tensor(np.frombuffer(bytearray(16), dtype=np.float64))._owns_data()  # not an array's view
+
+
+@pytest.mark.parametrize("write", ["relu", "setitem"])
+def test_retain_grad_follows_the_in_place_op(write):
+    """As torch: after an in-place op, a retained .grad is dL/d(the new value), not of the value before."""
+    x = _leaf(np.array([-1.0, 2.0, 3.0]))
+    h = x * 2
+    h.retain_grad()
+    if write == "relu":
+        F.relu(h, inplace=True)
+    else:
+        h[0] = 5.0
+    w = np.array([1.0, 10.0, 100.0])
+    (h * minitune.tensor(w)).sum().backward()
+    np.testing.assert_array_equal(h.grad.data, w)  # dL/dh of L = Σ w·h, h the tensor after the write

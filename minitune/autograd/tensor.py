@@ -265,12 +265,18 @@ class Tensor(ArithmeticMethods, ReductionMethods, ShapeMethods):
         """Record ``function(self, *args)`` as an in-place op, as torch does: this tensor takes the
         result's ``data`` and ``grad_fn``, so its history moves one node on, and the new node reads a
         stand-in for the value from before (a tensor with the same array and ``grad_fn``, so that no
-        cycle tensor → node → tensor keeps the arrays alive until the garbage collector runs)."""
+        cycle tensor → node → tensor keeps the arrays alive until the garbage collector runs).
+        A ``retain_grad()`` moves along too: ``.grad`` is then dL/d(the new value), as in torch."""
         self._check_inplace()
         before = Tensor._wrap(self.data)
         before.requires_grad, before.grad_fn = self.requires_grad, self.grad_fn
         out = function.apply(before, *args, **kwargs)
+        retained = self.grad_fn is not None and self.grad_fn.retained is self
+        if retained:
+            self.grad_fn.retained = None
         self.data, self.grad_fn, self.requires_grad = out.data, out.grad_fn, out.requires_grad
+        if retained and self.grad_fn is not None:
+            self.grad_fn.retained = self
         return self
 
     def _write(self, idx, value):
