@@ -261,7 +261,7 @@ class Tensor(ArithmeticMethods, ReductionMethods, ShapeMethods):
         return (counts is not None and counts[0] <= _OWNED_COUNTS[0]
                 and all(c <= _OWNED_COUNTS[1] for c in counts[1:]))
 
-    def _apply_in_place(self, function, *args, **kwargs):
+    def _apply_in_place(self, function, *args):
         """Record ``function(self, *args)`` as an in-place op, as torch does: this tensor takes the
         result's ``data`` and ``grad_fn``, so its history moves one node on, and the new node reads a
         stand-in for the value from before (a tensor with the same array and ``grad_fn``, so that no
@@ -270,12 +270,12 @@ class Tensor(ArithmeticMethods, ReductionMethods, ShapeMethods):
         self._check_inplace()
         before = Tensor._wrap(self.data)
         before.requires_grad, before.grad_fn = self.requires_grad, self.grad_fn
-        out = function.apply(before, *args, **kwargs)
+        out = function.apply(before, *args)
         retained = self.grad_fn is not None and self.grad_fn.retained is self
         if retained:
             self.grad_fn.retained = None
         self.data, self.grad_fn, self.requires_grad = out.data, out.grad_fn, out.requires_grad
-        if retained and self.grad_fn is not None:
+        if retained:  # self had a graph, so out was recorded: a new grad_fn
             self.grad_fn.retained = self
         return self
 
