@@ -117,6 +117,28 @@ def test_relu_module_inplace_in_a_training_graph():
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("op", ["batch_norm", "conv2d", "add"])
+def test_relu_inplace_reuses_the_output_of_a_kernel_run_in_parts(op, threads):
+    """With the kernels' work cut into parts on the thread pool (conftest ``threads``), the pool keeps no
+    reference to a part's arrays once the call returns: the op's output is still owned by its tensor
+    alone and the in-place ReLU writes into it.  (A worker used to hold its last part's closure, so
+    every in-place ReLU of a ResNet step copied.)"""
+    rng = np.random.default_rng(2)
+    x = _leaf(rng.standard_normal((2, 3, 6, 6)), np.float32)
+    w = _leaf(rng.standard_normal((3, 3, 3, 3)), np.float32)
+    if op == "batch_norm":
+        h = F.batch_norm(x, None, None, _leaf(np.ones(3), np.float32), _leaf(np.zeros(3), np.float32), training=True)
+    elif op == "conv2d":
+        h = F.conv2d(x, w, padding=1)
+    else:
+        h = x * 2 + x
+    address = h.data.__array_interface__["data"][0]
+    expected = np.maximum(h.data, 0)
+    F.relu(h, inplace=True)
+    assert h.data.__array_interface__["data"][0] == address
+    np.testing.assert_array_equal(h.data, expected)
+
+
 @pytest.mark.parametrize("write", ["relu", "setitem"])
 def test_in_place_ops_make_no_reference_cycle(write):
     """The new node reads a stand-in for the old value, not the tensor itself: dropping the tensor

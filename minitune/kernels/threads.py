@@ -170,9 +170,14 @@ class _Pool:
         while True:
             call, i, fn, args = inbox.get()
             try:
-                self.done.put((call, i, True, fn(*args)))
+                result = (call, i, True, fn(*args))
             except BaseException as e:  # handed to the caller, which raises it
-                self.done.put((call, i, False, e))
+                result = (call, i, False, e)
+            # Drop the part's references before waiting for the next one: a closure kept here would hold
+            # its arrays, and an in-place op would see them referred to (Tensor._owns_data) and copy.
+            fn = args = None
+            self.done.put(result)
+            result = None
 
 
 _pool = _Pool()
