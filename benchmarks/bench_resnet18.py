@@ -214,6 +214,12 @@ def torch_model(batch):
 
 CLOCK = time.perf_counter  # --cpu-time: time.process_time (this process's CPU time, all its threads)
 
+# A pause before each timed run, so that each starts on quiet cores.  torch's OpenMP threads (libgomp)
+# keep spinning for ~5 ms after each parallel region (measured: 5-6 ms of CPU time while the caller
+# sleeps); a run that starts inside that window shares the cores with them.  Without the pause the
+# minitune run that follows a torch run paid for it (and never the other way: minitune's threads sleep).
+SETTLE_S = 0.02
+
 
 def best_of(fn, reps):
     times = []
@@ -295,8 +301,10 @@ def main(argv=None):
             continue
         mt, tt = [], []
         for _ in range(args.reps):  # alternate, so both see the same machine load
+            time.sleep(SETTLE_S)
             mt.append(best_of(ours, 1)[0])
             if have_torch:
+                time.sleep(SETTLE_S)
                 tt.append(best_of(theirs, 1)[0])
         m = float(np.median(mt))
         line = f"{name:<14} minitune {args.batch / m:6.1f} img/s ({m * 1000:7.0f} ms)"
