@@ -38,6 +38,30 @@ def test_gradcheck_winograd(monkeypatch):
     minitune.gradcheck(lambda *t: F.conv2d(t[0], t[1], t[2], 1, 2), (x, w, b))
 
 
+def test_winograd_weight_transform_kept_from_forward_to_backward(monkeypatch):
+    """A recorded Winograd convolution keeps its weight transform U for the backward, which uses it
+    once: the gradients equal the kernel's with U computed afresh, and a second backward
+    (retain_graph) computes U again and gives the same gradients."""
+    monkeypatch.setattr(kernels_conv2d, "WINOGRAD_MIN_TILES", 0)
+    monkeypatch.setattr(kernels_conv2d, "WINOGRAD_MIN_TILES_PER_SAMPLE", 0)
+    rng = np.random.default_rng(seed("basic3x3"))
+    x, w = _t(rng.standard_normal((2, 3, 6, 6))), _t(rng.standard_normal((4, 3, 3, 3)))
+    g = rng.standard_normal((2, 4, 6, 6))
+    y = F.conv2d(x, w, padding=1)
+    assert y.grad_fn.ctx.U is not None
+    want = kernels_conv2d.conv2d_backward(g, x.data, w.data, (1, 1), (1, 1), (1, 1), 1, need=(True, True, False))
+    y.backward(minitune.tensor(g), retain_graph=True)
+    assert y.grad_fn.ctx.U is None
+    first = (x.grad.data.copy(), w.grad.data.copy())
+    x.grad = w.grad = None
+    y.backward(minitune.tensor(g))
+    for a, b, r in zip(first, (x.grad.data, w.grad.data), want):
+        np.testing.assert_array_equal(a, r)
+        np.testing.assert_array_equal(b, r)
+    with minitune.no_grad():
+        assert F.conv2d(x, w, padding=1).grad_fn is None  # nothing recorded, nothing kept
+
+
 TOL = {"f64": dict(rtol=1e-10, atol=1e-10), "f32": dict(rtol=1e-4, atol=1e-4)}
 
 

@@ -70,6 +70,36 @@ def test_backward_reuses_forward_columns(name):
         np.testing.assert_allclose(a, r, rtol=1e-13, atol=1e-13)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_backward_reuses_forward_weight_transform(dtype, conv_path, threads):
+    """``keep_weight_transform``: a Winograd forward returns its U = G w Gᵀ (a fresh array, not the
+    workspace, unchanged by later convolutions) and the backward given it returns the same bits as one
+    that computes U itself; on the other paths U is None."""
+    x, w, b, args, g = _random_case("pad2_3x3", dtype)
+    y, U = K.conv2d_forward(x, w, b, *args, keep_weight_transform=True)
+    np.testing.assert_array_equal(y, K.conv2d_forward(x, w, b, *args))
+    if not K._use_winograd(x.shape, w.shape[2:], *args):
+        assert U is None
+        return
+    assert not any(np.shares_memory(U, buf) for buf in workspace.workspace_arrays())
+    np.testing.assert_array_equal(U, Wg.weight_transform(w)[1])
+    K.conv2d_forward(*_random_case("basic3x3", dtype)[:3], *args)  # another convolution reuses the workspace
+    for a, r in zip(K.conv2d_backward(g, x, w, *args, U=U), K.conv2d_backward(g, x, w, *args)):
+        np.testing.assert_array_equal(a, r)
+    # the U passed is the one used: grad_input is linear in U (×2 is exact), grad_weight does not read it
+    doubled = K.conv2d_backward(g, x, w, *args, U=2 * U)
+    np.testing.assert_array_equal(doubled[0], 2 * K.conv2d_backward(g, x, w, *args)[0])
+
+
+def test_weight_transform_kept_only_where_the_backward_uses_it():
+    """ResNet-18's layer4 at batch 16 runs a Winograd forward but an im2col backward: no U kept."""
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal((16, 8, 7, 7)).astype(np.float32), rng.standard_normal((8, 8, 3, 3)).astype(np.float32)
+    args = ((1, 1), (1, 1), (1, 1), 1)
+    assert K._use_winograd(x.shape, (3, 3), *args, forward=True) and not K._use_winograd(x.shape, (3, 3), *args)
+    assert K.conv2d_forward(x, w, None, *args, keep_weight_transform=True)[1] is None
+
+
 # ---------------------------------------------------------------- Winograd F(2×2, 3×3)
 
 def test_winograd_matrices_compute_the_1d_correlation():

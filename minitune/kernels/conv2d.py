@@ -51,7 +51,8 @@ Threads: every path runs on the batch cut into parts, one per thread (threads.py
 the serial path on its samples — its own im2col columns or Winograd tiles in its thread's
 workspace, its GEMMs with BLAS on one thread, its slice of y or grad_input — and the parts'
 partial sums of grad_weight and grad_bias are added at the end.  Only the Winograd weight
-transform U is shared (computed once per call).  The im2col backward (paths 2-3) is cut by task
+transform U is shared (computed once per call; a forward recorded for autograd keeps its U for
+the backward's grad_input, ``keep_weight_transform``: ResNet-18's batch-8 step 431 → 428 ms).  The im2col backward (paths 2-3) is cut by task
 instead: grad_weight on one thread and grad_input on another, each over the whole batch (each
 GEMM keeps all N·L columns and no partial sums are added; ``_conv2d_backward_two_tasks``).
 A forward that cannot be cut (one image) cuts its GEMMs into column blocks instead
@@ -144,7 +145,8 @@ def conv2d_backward_reference(grad_out, x, weight, stride, padding, dilation, gr
 
 # ---------------------------------------------------------------- the public kernels
 
-def conv2d_forward(x, weight, bias, stride, padding, dilation, groups, return_columns=False):
+def conv2d_forward(x, weight, bias, stride, padding, dilation, groups, return_columns=False,
+                   keep_weight_transform=False):
     """y = conv2d(x, w, b) (the module docstring's first formula).
 
     x (N, C, H, W), weight (O, C/groups, kh, kw), bias (O,) or None, all of one float dtype;
@@ -152,24 +154,30 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups, return_co
     Fast: Winograd for 3×3 stride 1, else im2col + one BLAS GEMM per sample (large planes)
     or per group (whole batch); the numpy twin with ``MINITUNE_NO_JIT=1``.
     ``return_columns=True`` also returns im2col(x) for ``conv2d_backward(col=…)`` (the twin returns None).
+    ``keep_weight_transform=True`` returns (y, U): the Winograd weight transform U = G w Gᵀ when the
+    forward computed it and the backward's grad_input will use it (``conv2d_backward(U=…)`` then
+    skips computing it again), else None.
     """
     if NO_JIT:
         y = conv2d_forward_reference(x, weight, bias, stride, padding, dilation, groups)
-        return (y, None) if return_columns else y
-    return _conv2d_forward_fast(x, weight, bias, stride, padding, dilation, groups, return_columns)
+        return (y, None) if return_columns or keep_weight_transform else y
+    return _conv2d_forward_fast(x, weight, bias, stride, padding, dilation, groups, return_columns,
+                                keep_weight_transform)
 
 
-def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups, need=(True, True, True), col=None):
+def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups, need=(True, True, True), col=None,
+                    U=None):
     """(grad_input, grad_weight, grad_bias) of y = conv2d(x, w, b) for the upstream gradient ``grad_out``.
 
     grad_input = col2im(W₂ᵀ·Gy) (N, C, H, W), grad_weight = Gy·colᵀ (O, C/groups, kh, kw),
     grad_bias = Σ grad_out over (n, oh, ow) (O,); ``need`` says which to compute (the others are
     None).  ``col``: the forward's columns (``return_columns=True``), else im2col is recomputed.
+    ``U``: the forward's Winograd weight transform (``keep_weight_transform=True``), else computed here.
     Fast paths as ``conv2d_forward``; the numpy twin with ``MINITUNE_NO_JIT=1``.
     """
     if NO_JIT:
         return conv2d_backward_reference(grad_out, x, weight, stride, padding, dilation, groups, need)
-    return _conv2d_backward_fast(grad_out, x, weight, stride, padding, dilation, groups, need, col)
+    return _conv2d_backward_fast(grad_out, x, weight, stride, padding, dilation, groups, need, col, U)
 
 
 # ---------------------------------------------------------------- fast paths: Winograd, im2col + BLAS GEMM
@@ -256,9 +264,21 @@ def _conv_parts(x, weight, Ho, Wo):
     return split(x.shape[0], work=multiplies, min_part_work=MIN_PART_MULTIPLIES)
 
 
-def _conv2d_forward_fast(x, weight, bias, stride, padding, dilation, groups, return_columns=False):
-    """Dispatch to the Winograd, per-sample or whole-batch forward (module docstring), the batch in parts."""
+def _conv2d_forward_fast(x, weight, bias, stride, padding, dilation, groups, return_columns=False,
+                         keep_weight_transform=False):
+    """Dispatch to the Winograd, per-sample or whole-batch forward (module docstring), the batch in parts;
+    ``keep_weight_transform``: return (y, U) as ``conv2d_forward`` says."""
     x, weight = np.ascontiguousarray(x), np.ascontiguousarray(weight)
+    # U is kept only where the backward's grad_input will run Winograd too (its threshold is higher)
+    kept = [] if keep_weight_transform and _use_winograd(x.shape, weight.shape[2:], stride, padding, dilation,
+                                                         groups) else None
+    y = _conv2d_forward_paths(x, weight, bias, stride, padding, dilation, groups, return_columns, kept)
+    return (y, kept[0] if kept else None) if keep_weight_transform else y
+
+
+def _conv2d_forward_paths(x, weight, bias, stride, padding, dilation, groups, return_columns, kept):
+    """``_conv2d_forward_fast`` for contiguous x and weight; the Winograd weight transform U is appended
+    to the list ``kept`` (a fresh array, not the workspace) unless ``kept`` is None."""
     N, C, H, W = x.shape
     kernel = weight.shape[2:]
     Ho, Wo = conv2d_output_size(H, W, kernel, stride, padding, dilation)
@@ -268,7 +288,9 @@ def _conv2d_forward_fast(x, weight, bias, stride, padding, dilation, groups, ret
     if direct_applies(x.shape, weight.shape[0], kernel, stride, padding, dilation, groups):
         return direct_conv2d(x, weight, bias, stride, padding, out=y)  # in parts itself
     if _use_winograd(x.shape, kernel, stride, padding, dilation, groups, forward=True):
-        U = weight_transform(weight)[1]  # once, shared by the parts
+        U = weight_transform(weight, fresh=kept is not None)[1]  # once, shared by the parts
+        if kept is not None:
+            kept.append(U)
 
         def part(lo, hi):
             winograd_conv2d_forward(x[lo:hi], weight, bias, padding, out=y[lo:hi], U=U)
@@ -348,10 +370,11 @@ def _conv2d_forward_batched(x, weight, bias, stride, padding, dilation, groups, 
 
 
 def _conv2d_backward_fast(grad_out, x, weight, stride, padding, dilation, groups, need=(True, True, True),
-                          col=None):
+                          col=None, U=None):
     """(grad_input, grad_weight, grad_bias), the batch in parts (one per thread): each part writes its
     samples' grad_input and returns its partial sums of grad_weight and grad_bias, added here.
-    Winograd computes grad_input and grad_weight together, else one function each."""
+    Winograd computes grad_input and grad_weight together, else one function each; ``U``: the
+    forward's weight transform, if it kept one."""
     x, grad_out, weight = np.ascontiguousarray(x), np.ascontiguousarray(grad_out), np.ascontiguousarray(weight)
     if need[1] and col is None and direct_applies(x.shape, weight.shape[0], weight.shape[2:], stride, padding,
                                                   dilation, groups):  # grad_weight by the direct kernel, the rest here
@@ -367,7 +390,8 @@ def _conv2d_backward_fast(grad_out, x, weight, stride, padding, dilation, groups
     parts = _conv_parts(x, weight, *grad_out.shape[2:])
     if not winograd and need[0] and need[1] and len(parts) > 1:
         return _conv2d_backward_two_tasks(grad_out, x, weight, stride, padding, dilation, groups, need[2])
-    U = weight_transform(weight)[1] if winograd and need[0] else None  # once, shared by the parts
+    if winograd and need[0] and U is None:
+        U = weight_transform(weight)[1]  # once, shared by the parts
     grad_input = np.empty_like(x) if need[0] else None
 
     def part(lo, hi):

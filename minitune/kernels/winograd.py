@@ -119,7 +119,8 @@ def winograd_conv2d_reference(x, weight, bias, padding):
 
 
 def planes(rows, cols, dtype, slot):
-    """16 planes of (rows, cols) from the workspace: (buffer, view), buffer (16, stride) contiguous.
+    """16 planes of (rows, cols) from the workspace (a fresh array when ``slot`` is None): (buffer, view),
+    buffer (16, stride) contiguous.
 
     The 16 planes are read and written as 16 streams at once; were they a power-of-two bytes
     apart (C·T·4 often is), all 16 would map to the same cache sets and evict each other
@@ -128,16 +129,17 @@ def planes(rows, cols, dtype, slot):
     dtype = np.dtype(dtype)
     page, line = 4096 // dtype.itemsize, 64 // dtype.itemsize
     stride = -(-rows * cols // page) * page + line
-    buf = scratch((16, stride), dtype, slot)
+    buf = np.empty((16, stride), dtype) if slot is None else scratch((16, stride), dtype, slot)
     return buf, buf[:, :rows * cols].reshape(16, rows, cols)
 
 
-def weight_transform(weight):
+def weight_transform(weight, fresh=False):
     """U[4ξ + ν, o, c] = (G w[o, c] Gᵀ)[ξ, ν]: (buffer, view) as ``planes``, the view (16, O, C).
 
-    The output channels are cut into parts, one per thread (threads.py)."""
+    In the workspace, or a fresh array with ``fresh=True`` (a U the backward will reuse).  The
+    output channels are cut into parts, one per thread (threads.py)."""
     O, C = weight.shape[:2]
-    buf, U = planes(O, C, weight.dtype, "winograd_U")
+    buf, U = planes(O, C, weight.dtype, None if fresh else "winograd_U")
     weight = np.ascontiguousarray(weight)
     run_parts(lambda o0, o1: _weight_transform(weight, buf, o0, o1), split(O, work=16 * O * C, min_part_work=65536))
     return buf, U

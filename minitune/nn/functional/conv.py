@@ -12,7 +12,8 @@ Vector-Jacobian products, for the upstream gradient g_y (col = im2col(x), W₂ =
 (the last one is the transposed convolution: g_y correlated with the flipped kernel).  The
 kernels live in ``minitune/kernels/conv2d.py`` (im2col + GEMM) and ``winograd.py`` (3×3
 stride-1 convolutions); the backward unfolds x again (into a reused workspace) instead of
-keeping the forward's columns: far less memory, and no slower.
+keeping the forward's columns: far less memory, and no slower.  A Winograd forward keeps its
+weight transform U = G w Gᵀ (16 planes of O × C) for the backward instead.
 Unbatched (C, H, W) input is accepted, as in torch.  ``padding`` is an int, a pair, ``'valid'`` or
 ``'same'`` (stride 1; an odd total puts the extra row/column on the right/bottom, as torch does).
 """
@@ -33,13 +34,19 @@ class Conv2d(Function):
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
         ctx.save_for_backward(x, weight)
         ctx.args = (stride, padding, dilation, groups)
-        return conv2d_forward(x, weight, bias, stride, padding, dilation, groups)
+        if not ctx.needs_input_grad[0]:
+            ctx.U = None
+            return conv2d_forward(x, weight, bias, stride, padding, dilation, groups)
+        # a Winograd forward's weight transform U = G w Gᵀ, kept for the backward's grad_input (or None)
+        y, ctx.U = conv2d_forward(x, weight, bias, stride, padding, dilation, groups, keep_weight_transform=True)
+        return y
 
     @staticmethod
     def backward(ctx, grad_out):
         x, weight = ctx.saved_tensors
         need = ctx.needs_input_grad[:3]
-        grad_x, grad_w, grad_b = conv2d_backward(grad_out, x, weight, *ctx.args, need=need)
+        U, ctx.U = ctx.U, None  # used once: a second backward (retain_graph) computes it again
+        grad_x, grad_w, grad_b = conv2d_backward(grad_out, x, weight, *ctx.args, need=need, U=U)
         return grad_x, grad_w, grad_b, None, None, None, None
 
 
