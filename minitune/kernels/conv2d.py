@@ -52,9 +52,10 @@ the serial path on its samples — its own im2col columns or Winograd tiles in i
 workspace, its GEMMs with BLAS on one thread, its slice of y or grad_input — and the parts'
 partial sums of grad_weight and grad_bias are added at the end.  Only the Winograd weight
 transform U is shared (computed once per call; a forward recorded for autograd keeps its U for
-the backward's grad_input, ``keep_weight_transform``: ResNet-18's batch-8 step 431 → 428 ms).  The im2col backward (paths 2-3) is cut by task
-instead: grad_weight on one thread and grad_input on another, each over the whole batch (each
-GEMM keeps all N·L columns and no partial sums are added; ``_conv2d_backward_two_tasks``).
+the backward's grad_input, ``keep_weight_transform``: ResNet-18's batch-8 step 431 → 428 ms).
+The im2col backward (paths 2-3) is cut by task instead: grad_weight on one thread and
+grad_input on another, each over the whole batch (each GEMM keeps all N·L columns and no partial
+sums are added; ``_conv2d_backward_two_tasks``).
 A forward that cannot be cut (one image) cuts its GEMMs into column blocks instead
 (``matmul_in_parts``); a one-image backward runs on one thread.
 
@@ -269,28 +270,26 @@ def _conv2d_forward_fast(x, weight, bias, stride, padding, dilation, groups, ret
     """Dispatch to the Winograd, per-sample or whole-batch forward (module docstring), the batch in parts;
     ``keep_weight_transform``: return (y, U) as ``conv2d_forward`` says."""
     x, weight = np.ascontiguousarray(x), np.ascontiguousarray(weight)
+    if return_columns:
+        return _conv2d_forward_batched(x, weight, bias, stride, padding, dilation, groups, return_columns)
     # U is kept only where the backward's grad_input will run Winograd too (its threshold is higher)
-    kept = [] if keep_weight_transform and _use_winograd(x.shape, weight.shape[2:], stride, padding, dilation,
-                                                         groups) else None
-    y = _conv2d_forward_paths(x, weight, bias, stride, padding, dilation, groups, return_columns, kept)
-    return (y, kept[0] if kept else None) if keep_weight_transform else y
+    keep = keep_weight_transform and _use_winograd(x.shape, weight.shape[2:], stride, padding, dilation, groups)
+    y, U = _conv2d_forward_paths(x, weight, bias, stride, padding, dilation, groups, fresh_U=keep)
+    return (y, U if keep else None) if keep_weight_transform else y
 
 
-def _conv2d_forward_paths(x, weight, bias, stride, padding, dilation, groups, return_columns, kept):
-    """``_conv2d_forward_fast`` for contiguous x and weight; the Winograd weight transform U is appended
-    to the list ``kept`` (a fresh array, not the workspace) unless ``kept`` is None."""
+def _conv2d_forward_paths(x, weight, bias, stride, padding, dilation, groups, fresh_U):
+    """(y, U) for contiguous x and weight: U the Winograd weight transform the forward used (in a fresh
+    array when ``fresh_U``, else in the workspace), None on the other paths."""
     N, C, H, W = x.shape
     kernel = weight.shape[2:]
     Ho, Wo = conv2d_output_size(H, W, kernel, stride, padding, dilation)
-    if return_columns:
-        return _conv2d_forward_batched(x, weight, bias, stride, padding, dilation, groups, return_columns)
     y = np.empty((N, weight.shape[0], Ho, Wo), dtype=x.dtype)
+    U = None
     if direct_applies(x.shape, weight.shape[0], kernel, stride, padding, dilation, groups):
-        return direct_conv2d(x, weight, bias, stride, padding, out=y)  # in parts itself
+        return direct_conv2d(x, weight, bias, stride, padding, out=y), None  # in parts itself
     if _use_winograd(x.shape, kernel, stride, padding, dilation, groups, forward=True):
-        U = weight_transform(weight, fresh=kept is not None)[1]  # once, shared by the parts
-        if kept is not None:
-            kept.append(U)
+        U = weight_transform(weight, fresh=fresh_U)[1]  # once, shared by the parts
 
         def part(lo, hi):
             winograd_conv2d_forward(x[lo:hi], weight, bias, padding, out=y[lo:hi], U=U)
@@ -299,12 +298,12 @@ def _conv2d_forward_paths(x, weight, bias, stride, padding, dilation, groups, re
             _conv2d_forward_per_sample(x[lo:hi], weight, bias, stride, padding, dilation, out=y[lo:hi])
     elif (groups == 1 and not _is_pointwise(kernel, padding) and N * Ho * Wo <= CHANNEL_PARTS_MAX_COLUMNS
           and len(_conv_parts(x, weight, Ho, Wo)) > 1):
-        return _conv2d_forward_channel_parts(x, weight, bias, stride, padding, dilation, out=y)
+        return _conv2d_forward_channel_parts(x, weight, bias, stride, padding, dilation, out=y), None
     else:
         def part(lo, hi):
             _conv2d_forward_batched(x[lo:hi], weight, bias, stride, padding, dilation, groups, out=y[lo:hi])
     run_parts(part, _conv_parts(x, weight, Ho, Wo))
-    return y
+    return y, U
 
 
 def _conv2d_forward_channel_parts(x, weight, bias, stride, padding, dilation, out):
