@@ -87,7 +87,8 @@ class SGD(Optimizer):
                         buf = Tensor._wrap(np.array(grad, copy=True))  # b₁ = g₁
                         state["momentum_buffer"] = buf
                     else:
-                        fma(grad, 1 - dampening, buf.data * momentum, out=buf.data)  # b ← μ·b + (1−τ)·g
+                        np.multiply(buf.data, momentum, out=buf.data)  # b ← μ·b, rounded (torch's mul_)
+                        fma(grad, 1 - dampening, buf.data, out=buf.data)  # b ← b + (1−τ)·g, one rounding
                     grad = fma(buf.data, momentum, grad) if nesterov else buf.data  # g ← g + μ·b | b
                 fma(grad, -lr, param, out=param)  # θ ← θ − γ·g, in place
         return loss
