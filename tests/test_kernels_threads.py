@@ -46,11 +46,42 @@ def test_default_threads_read_omp_num_threads(monkeypatch):
 
 
 def test_parts_run_on_different_threads_in_order(monkeypatch):
+    """Parts 0-2 wait for each other (a barrier), so three threads must run them at once: the caller
+    (part 0, it claims first) and both workers; the results come back in the parts' order."""
     monkeypatch.setattr(T, "_num_threads", 3)
-    names = T.run_parts(lambda i: (i, threading.current_thread().name), [(i,) for i in range(5)])
+    barrier = threading.Barrier(3, timeout=60)
+
+    def part(i):
+        if i < 3:
+            barrier.wait()
+        return i, threading.current_thread().name
+
+    names = T.run_parts(part, [(i,) for i in range(5)])
     assert [i for i, _ in names] == list(range(5))
-    assert len({name for _, name in names}) == 3  # the caller and two workers
-    assert names[0][1] == names[3][1] == threading.current_thread().name
+    assert names[0][1] == threading.current_thread().name
+    assert len({name for _, name in names[:3]}) == 3  # the caller and two workers
+    assert {name for _, name in names} <= {threading.current_thread().name, "minitune-1", "minitune-2"}
+
+
+def test_the_caller_runs_the_parts_a_busy_worker_has_not_claimed(monkeypatch):
+    """A worker still busy (with a part left running by a call interrupted with Ctrl-C, say) does not
+    hold up the next call: the caller claims every part itself instead of waiting for the worker."""
+    monkeypatch.setattr(T, "_num_threads", 2)
+    release, started = threading.Event(), threading.Event()
+
+    def blocking():
+        started.set()
+        release.wait(timeout=60)
+
+    T._pool.grow(1)
+    T._pool.workers[0].put(T._Job(blocking, [()]))  # the worker takes it and stays inside
+    try:
+        assert started.wait(timeout=60)
+        names = T.run_parts(lambda i: threading.current_thread().name, [(0,), (1,)])
+        assert names == [threading.current_thread().name] * 2
+        assert not release.is_set()  # returned while the worker was still busy
+    finally:
+        release.set()
 
 
 def test_an_error_in_any_part_is_raised_after_all_parts(monkeypatch):
