@@ -17,6 +17,11 @@ and the parts' GEMMs may oversubscribe the cores.
 
     run_parts(fn, parts)      fn(*part) for every part, on the pool; returns the results in order
 
+The parts are not dealt out: the caller and the workers it wakes each claim the next part nobody
+has started (``_Job``), so a worker that is slow to wake (~75-170 µs on a VM whose idle vCPUs
+halt) leaves its part to the caller instead of making it wait.  Which thread runs a part changes
+from call to call; what a part computes, and so the result, does not.
+
 Numba kernels are compiled ``nogil=True`` and numpy's BLAS and ufuncs release the GIL, so the
 parts run at the same time on different cores.  Results agree for any number of threads to the
 float rounding: a convolution's weight gradient is the sum of the parts' partial sums, and BLAS
