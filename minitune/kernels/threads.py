@@ -181,8 +181,10 @@ class _Job:
 
     def work(self):
         """Run parts until none is left to claim (on the caller and on each worker)."""
-        fn, parts = self.fn, self.parts
         i = self._claim()
+        if i is None:  # a worker woken too late: the caller has claimed everything (and may be done)
+            return
+        fn, parts = self.fn, self.parts
         while i is not None:
             try:
                 self.results[i] = fn(*parts[i])
