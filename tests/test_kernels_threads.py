@@ -74,7 +74,7 @@ def test_the_caller_runs_the_parts_a_busy_worker_has_not_claimed(monkeypatch):
         release.wait(timeout=60)
 
     T._pool.grow(1)
-    T._pool.workers[0].put(T._Job(blocking, [()]))  # the worker takes it and stays inside
+    T._pool.workers[0].put(T._Job(blocking, [(), ()]))  # the worker claims part 1 (0 is a caller's) and stays inside
     try:
         assert started.wait(timeout=60)
         names = T.run_parts(lambda i: threading.current_thread().name, [(0,), (1,)])

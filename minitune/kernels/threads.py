@@ -155,8 +155,9 @@ def _blas_threads_back():
 # ---------------------------------------------------------------- the pool
 
 class _Job:
-    """The parts of one ``run_parts`` call.  Every thread of the call — the caller and the woken
-    workers — claims the next part nobody has started, runs it, and claims again until none is left.
+    """The parts of one ``run_parts`` call.  The caller runs part 0; then every thread of the call —
+    the caller and the woken workers — claims the next part nobody has started, runs it, and claims
+    again until none is left.
 
     Why claim, not deal part i to thread i: waking a worker that sleeps takes ~75-170 µs here (a
     virtual CPU that went idle must be woken by the host), during which a dealt part waits while the
@@ -166,7 +167,7 @@ class _Job:
     def __init__(self, fn, parts):
         self.fn, self.parts, self.n = fn, parts, len(parts)
         self.lock = threading.Lock()
-        self.next = 0  # the first part not yet claimed
+        self.next = 1  # the first part not yet claimed (part 0 is the caller's)
         self.left = self.n  # parts not yet finished
         self.results, self.errors = [None] * self.n, [None] * self.n
         self.finished = threading.Event()
@@ -179,11 +180,12 @@ class _Job:
             self.next = i + 1
             return i
 
-    def work(self):
-        """Run parts until none is left to claim (on the caller and on each worker)."""
-        i = self._claim()
-        if i is None:  # a worker woken too late: the caller has claimed everything (and may be done)
-            return
+    def work(self, i=None):
+        """Run part ``i`` (the caller: 0), then claim parts until none is left (the workers start claiming)."""
+        if i is None:
+            i = self._claim()
+            if i is None:  # a worker woken too late: the caller has claimed everything (and may be done)
+                return
         fn, parts = self.fn, self.parts
         while i is not None:
             try:
@@ -270,7 +272,7 @@ def run_parts(fn, parts):
             inbox.put(job)
         _state.inside = True
         try:
-            job.work()
+            job.work(0)
         finally:
             _state.inside = False
         return job.outcome()
