@@ -17,11 +17,20 @@ SHAPES = [
     (3, 4, 12, 70, 8, 3, 5, 2, (0, 2)),   # rectangular kernel, padding only along the width
     (1, 3, 8, 33, 24, 1, 1, 2, (0, 0)),   # 1×1, three channel blocks
     (2, 1, 5, 64, 8, 2, 2, 1, (1, 0)),
+    (1, 5, 11, 40, 16, 1, 1, 1, (0, 0)),  # K = 5 terms: 2 left over by the 3-term tiles, 1 by the 4-term ones
 ]
 
 
+@pytest.fixture(params=[32, 16], ids=["32-registers", "16-registers"])
+def registers(request, monkeypatch):
+    """Both register tiles on any CPU: 8 channels × 2 rows (AVX-512's 32 vector registers) and
+    4 channels × 3 rows (AVX2's 16)."""
+    monkeypatch.setattr(D, "REGISTERS", request.param)
+    return request.param
+
+
 @pytest.mark.parametrize("shape", SHAPES)
-def test_twin_and_kernel_match_the_convolution(shape, threads):
+def test_twin_and_kernel_match_the_convolution(shape, threads, registers):
     N, C, H, W, O, kh, kw, s, p = shape
     rng = np.random.default_rng(sum(shape[:7]))
     x, w, b = rng.standard_normal((N, C, H, W)), rng.standard_normal((O, C, kh, kw)), rng.standard_normal(O)
@@ -32,8 +41,8 @@ def test_twin_and_kernel_match_the_convolution(shape, threads):
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-def test_grad_weight_twin_and_kernel_match_the_convolution(shape, threads):
-    """grad_w = Σ_n g[n] ⋆ x[n] by the direct kernel: the tiles of 4 terms and the K mod 4 left over,
+def test_grad_weight_twin_and_kernel_match_the_convolution(shape, threads, registers):
+    """grad_w = Σ_n g[n] ⋆ x[n] by the direct kernel: the tiles of 4 (3) terms and the K mod 4 (3) left over,
     bands of output rows, the parts' sums added."""
     N, C, H, W, O, kh, kw, s, p = shape
     rng = np.random.default_rng(sum(shape[:7]) + 1)
@@ -46,7 +55,7 @@ def test_grad_weight_twin_and_kernel_match_the_convolution(shape, threads):
     np.testing.assert_allclose(D.direct_conv2d_grad_weight(g, x, w.shape, (s, s), p), want, rtol=1e-12, atol=1e-12)
 
 
-def test_float32_error_against_float64():
+def test_float32_error_against_float64(registers):
     """The stem in float32: within a few float32 roundings of the float64 result (each output sums
     147 products in order, with fused multiply-adds), as close as im2col + BLAS gets."""
     rng = np.random.default_rng(1)

@@ -19,15 +19,20 @@ which numpy's BLAS runs at ~90 GFLOP/s.  Here each output is summed straight fro
    output channels and a tile of 2 output rows × LANES columns (16 vector accumulators), for each
    of the K = C·kh·kw terms k = (c, i, j) load the two rows of P at offset ``off[k]``, broadcast
    w[o, k] for the 8 channels, 16 fused multiply-adds.  The 8 channels' weights (8·K numbers) stay
-   in L1 while the tile sweeps the image; P (0.8 MB for the stem) stays in L2.
+   in L1 while the tile sweeps the image; P (0.8 MB for the stem) stays in L2.  That tile needs 19
+   vector registers (16 accumulators, 2 rows, a weight): AVX-512 has 32, AVX2 only 16, where the
+   accumulators spilled to memory; with 16 registers the tile is 4 channels × 3 rows instead
+   (12 accumulators, 3 rows, a weight: ``_direct_tiles_4x3``).
 
 The weight gradient is summed the same way, grad_w[o, k] = Σ_{n, oh, ow} g[n, o, oh, ow] · (the
 number of P that term k reads for output (oh, ow)): a tile of 4 channels × 4 terms holds 16 vectors
 of partial sums (lane l sums the outputs ow ≡ l), loads 4 vectors of g and 4 of P per 16 fused
-multiply-adds, and adds its lanes at the end (``vsum``).
+multiply-adds, and adds its lanes at the end (``vsum``); with 16 registers, 4 channels × 3 terms.
 
 Measured (benchmarks/README.md): the stem at batch 8 on 2 threads, forward 18.2 → 7.5 ms (torch
-8.5), the kernel at 137–159 GFLOP/s on one core; its weight gradient 19.4 → 13–15 ms (torch 11–12).
+8.5), the kernel at 137–159 GFLOP/s on one core; its weight gradient 19.4 → 13–15 ms (torch 11–12)
+(Intel Xeon, AVX-512).  On an AMD EPYC with AVX2 (~78 GFLOP/s peak per core) the 8 × 2 tiles ran at
+29 (forward) and 22 GFLOP/s (weight gradient), the 4 × 3 tiles at 55 and 53.
 Where K is larger (a 3×3 layer: K = 9·C) im2col + BLAS stays faster: its GEMM reuses each
 unfolded column for every output channel from cache.  Used by conv2d.py for batches (not one
 image), groups = 1, no dilation, stride 1 or 2 (the same in both axes), a multiple of 8 output
@@ -40,13 +45,21 @@ steps in numpy.
 import numpy as np
 
 from .jit import njit
-from .simd import LANES, copy_row, veven, vfma, vload, vload_first, vodd, vsplat, vstore, vstore_first, vsum, vzero
+from .simd import LANES, REGISTERS, copy_row, veven, vfma, vload, vload_first, vodd, vsplat, vstore, vstore_first, vsum, vzero
 from .threads import run_parts, split
 from .workspace import scratch
 
 MAX_TERMS = 256   # K = C·kh·kw up to this: a channel block's weights and a tile's rows of P stay in L1
 MIN_WIDTH = 32    # output rows at least this wide: the vectors of a tile row are mostly full
 MIN_SAMPLES = 2   # see direct_applies
+
+
+def _micro_kernels():
+    """(forward, grad_weight) register tiles for this CPU's ``REGISTERS`` (simd.py): 8 channels × 2 rows
+    and 4 channels × 4 terms (16 accumulators) with 32 registers, 4 × 3 (12 accumulators) with 16."""
+    if REGISTERS >= 32:
+        return _direct_tiles, _grad_weight_tiles
+    return _direct_tiles_4x3, _grad_weight_tiles_4x3
 
 
 def direct_applies(x_shape, out_channels, kernel, stride, padding, dilation, groups):
@@ -211,6 +224,52 @@ def _direct_tiles(P, wp, off, bias, y, s):
                     vstore_first(y[o + 7], oh + 1, ow, c71 + b, n)
 
 
+@njit()
+def _store_row(y, o, oh, ow, n, bias, c0, c1, c2, c3):
+    """y[o + r, oh, ow : ow + n] = c_r + bias[o + r] for the 4 channels r of a tile row."""
+    vstore_first(y[o], oh, ow, c0 + vsplat(bias[o]), n)
+    vstore_first(y[o + 1], oh, ow, c1 + vsplat(bias[o + 1]), n)
+    vstore_first(y[o + 2], oh, ow, c2 + vsplat(bias[o + 2]), n)
+    vstore_first(y[o + 3], oh, ow, c3 + vsplat(bias[o + 3]), n)
+
+
+@njit()
+def _direct_tiles_4x3(P, wp, off, bias, y, s):
+    """``_direct_tiles`` for a CPU with 16 vector registers (AVX2): tiles of 4 channels × 3 rows, 12
+    accumulators, 3 rows of P and one broadcast weight in the other 4 (8 × 2 would need 19 registers,
+    and the accumulators spilled to memory).  Each block of 8 channels in two halves of 4."""
+    O, Ho, Wo = y.shape
+    K = wp.shape[1]
+    Pf = P.reshape(1, P.size)
+    row = s * P.shape[3]
+    for ob in range(wp.shape[0]):
+        a = wp[ob]
+        for r in range(0, 8, 4):
+            o = 8 * ob + r
+            for oh in range(0, Ho, 3):
+                for ow in range(0, Wo, LANES):
+                    c00 = c01 = c02 = c10 = c11 = c12 = vzero(Pf)
+                    c20 = c21 = c22 = c30 = c31 = c32 = vzero(Pf)
+                    base = oh * row + ow
+                    for k in range(K):
+                        q = base + off[k]
+                        x0, x1, x2 = vload(Pf, 0, q), vload(Pf, 0, q + row), vload(Pf, 0, q + 2 * row)
+                        w = vsplat(a[k, r])
+                        c00, c01, c02 = vfma(w, x0, c00), vfma(w, x1, c01), vfma(w, x2, c02)
+                        w = vsplat(a[k, r + 1])
+                        c10, c11, c12 = vfma(w, x0, c10), vfma(w, x1, c11), vfma(w, x2, c12)
+                        w = vsplat(a[k, r + 2])
+                        c20, c21, c22 = vfma(w, x0, c20), vfma(w, x1, c21), vfma(w, x2, c22)
+                        w = vsplat(a[k, r + 3])
+                        c30, c31, c32 = vfma(w, x0, c30), vfma(w, x1, c31), vfma(w, x2, c32)
+                    n = min(LANES, Wo - ow)
+                    _store_row(y, o, oh, ow, n, bias, c00, c10, c20, c30)
+                    if oh + 1 < Ho:
+                        _store_row(y, o, oh + 1, ow, n, bias, c01, c11, c21, c31)
+                    if oh + 2 < Ho:
+                        _store_row(y, o, oh + 2, ow, n, bias, c02, c12, c22, c32)
+
+
 # The weight gradient's partial sums, per band of BAND output rows: a band of 4 channels of g stays in L1
 # while the 4 × 4 tiles of (channel, term) pass over it.
 BAND = 4
@@ -284,6 +343,65 @@ def _grad_weight_tiles(P, g, off, s, partial):
 
 
 @njit()
+def _grad_weight_tiles_4x3(P, g, off, s, partial):
+    """``_grad_weight_tiles`` for a CPU with 16 vector registers (AVX2): tiles of 4 channels × 3 terms, 12
+    vectors of partial sums, 3 vectors of P and one of g in the other 4 (4 × 4 would need 21)."""
+    O, Ho, Wo = g.shape
+    K = off.shape[0]
+    Pf = P.reshape(1, P.size)
+    row = s * P.shape[3]
+    K3 = K - K % 3
+    width = -(-Wo // LANES) * LANES
+    band = np.zeros((4 * BAND, width), dtype=g.dtype)
+    for h0 in range(0, Ho, BAND):
+        h1 = min(Ho, h0 + BAND)
+        for o in range(0, O, 4):
+            for r in range(4):
+                for oh in range(h0, h1):
+                    for ow in range(0, Wo, LANES):
+                        vstore(band, BAND * r + oh - h0, ow, vload_first(g[o + r], oh, ow, min(LANES, Wo - ow)))
+            for k in range(0, K3, 3):
+                p0, p1, p2, p3 = partial[o], partial[o + 1], partial[o + 2], partial[o + 3]
+                s00, s01, s02 = vload(p0, k, 0), vload(p0, k + 1, 0), vload(p0, k + 2, 0)
+                s10, s11, s12 = vload(p1, k, 0), vload(p1, k + 1, 0), vload(p1, k + 2, 0)
+                s20, s21, s22 = vload(p2, k, 0), vload(p2, k + 1, 0), vload(p2, k + 2, 0)
+                s30, s31, s32 = vload(p3, k, 0), vload(p3, k + 1, 0), vload(p3, k + 2, 0)
+                q0, q1, q2 = off[k], off[k + 1], off[k + 2]
+                for oh in range(h0, h1):
+                    b = oh - h0
+                    for ow in range(0, width, LANES):
+                        q = oh * row + ow
+                        x0, x1, x2 = vload(Pf, 0, q + q0), vload(Pf, 0, q + q1), vload(Pf, 0, q + q2)
+                        d = vload(band, b, ow)
+                        s00, s01, s02 = vfma(d, x0, s00), vfma(d, x1, s01), vfma(d, x2, s02)
+                        d = vload(band, BAND + b, ow)
+                        s10, s11, s12 = vfma(d, x0, s10), vfma(d, x1, s11), vfma(d, x2, s12)
+                        d = vload(band, 2 * BAND + b, ow)
+                        s20, s21, s22 = vfma(d, x0, s20), vfma(d, x1, s21), vfma(d, x2, s22)
+                        d = vload(band, 3 * BAND + b, ow)
+                        s30, s31, s32 = vfma(d, x0, s30), vfma(d, x1, s31), vfma(d, x2, s32)
+                vstore(p0, k, 0, s00)
+                vstore(p0, k + 1, 0, s01)
+                vstore(p0, k + 2, 0, s02)
+                vstore(p1, k, 0, s10)
+                vstore(p1, k + 1, 0, s11)
+                vstore(p1, k + 2, 0, s12)
+                vstore(p2, k, 0, s20)
+                vstore(p2, k + 1, 0, s21)
+                vstore(p2, k + 2, 0, s22)
+                vstore(p3, k, 0, s30)
+                vstore(p3, k + 1, 0, s31)
+                vstore(p3, k + 2, 0, s32)
+            for k in range(K3, K):  # the last K mod 3 terms, one at a time
+                for r in range(4):
+                    acc = vload(partial[o + r], k, 0)
+                    for oh in range(h0, h1):
+                        for ow in range(0, width, LANES):
+                            acc = vfma(vload(band, BAND * r + oh - h0, ow), vload(Pf, 0, oh * row + ow + off[k]), acc)
+                    vstore(partial[o + r], k, 0, acc)
+
+
+@njit()
 def _lane_sums(partial, out):
     """out[o, k] = Σ_l partial[o, k, l]."""
     for o in range(partial.shape[0]):
@@ -300,13 +418,14 @@ def direct_conv2d_grad_weight(grad_out, x, weight_shape, stride, padding):
     Ho, Wo, Hp, Mw = _geometry(H, W, kh, kw, s, ph, pw)
     K = C * kh * kw
     off = _offsets(C, kh, kw, s, Hp, Mw)
+    tiles = _micro_kernels()[1]
 
     def samples(n0, n1):
         P = scratch((C, s, Hp, Mw), x.dtype, "direct_phases")
         partial = np.zeros((O, K, LANES), dtype=x.dtype)
         for n in range(n0, n1):
             _phases(x[n], s, ph, pw, P)
-            _grad_weight_tiles(P, grad_out[n], off, s, partial)
+            tiles(P, grad_out[n], off, s, partial)
         sums = np.empty((O, K), dtype=x.dtype)
         _lane_sums(partial, sums)
         return sums
@@ -331,12 +450,13 @@ def direct_conv2d(x, weight, bias, stride, padding, out=None):
     off = _offsets(C, kh, kw, s, Hp, Mw)
     b = np.zeros(O, dtype=x.dtype) if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
     y = np.empty((N, O, Ho, Wo), dtype=x.dtype) if out is None else out
+    tiles = _micro_kernels()[0]
 
     def samples(n0, n1):
         P = scratch((C, s, Hp, Mw), x.dtype, "direct_phases")
         for n in range(n0, n1):
             _phases(x[n], s, ph, pw, P)
-            _direct_tiles(P, wp, off, b, y[n], s)
+            tiles(P, wp, off, b, y[n], s)
 
     run_parts(samples, split(N))
     return y

@@ -32,12 +32,14 @@ the Winograd transforms, the direct convolution and max pooling share.
                           interleaved — the inverse of veven/vodd
 
 ``LANES`` is 16 on a CPU with AVX-512 (a 512-bit register holds 16 float32), 8 with AVX2, else 4 —
-read from the CPU once, at import; float64 vectors have as many lanes (LLVM splits a vector wider
+read from the CPU once, at import, with ``REGISTERS``, the number of vector registers (32 with
+AVX-512, 16 with AVX2: a register tile of 16 accumulators fits only the first); float64 vectors have as many lanes (LLVM splits a vector wider
 than a register into several).  No bounds are checked: a kernel using these must stay inside its
 arrays (masked loads and stores for the tail of a row).  The functions work only inside ``@njit`` code.
 """
 import operator
 import os
+import platform
 
 import llvmlite.binding as llvm
 from llvmlite import ir
@@ -62,6 +64,17 @@ def _lanes():
 
 
 LANES = _lanes()
+
+
+def _registers():
+    """The CPU's vector registers, which bound a micro-kernel's register tile: 32 with AVX-512 (zmm0–31)
+    and on 64-bit ARM (NEON's v0–v31), else 16 (AVX2's ymm0–15, SSE's xmm0–15)."""
+    if LANES == 16 or platform.machine().lower() in ("arm64", "aarch64"):
+        return 32
+    return 16
+
+
+REGISTERS = _registers()
 
 
 class Vector(types.Type):
