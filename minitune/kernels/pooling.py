@@ -49,8 +49,7 @@ bins with numpy (cheap next to convolutions; (1, 1) is one ``mean``).
 import numpy as np
 
 from .jit import NO_JIT, njit, prange
-from .max_pool_simd import _max_pool2d_forward_simd
-from .simd import LANES
+from .max_pool_simd import max_pool2d_forward_simd
 from .threads import run_parts, split
 
 
@@ -330,9 +329,7 @@ def max_pool2d_forward(x, kernel, stride, padding, dilation=(1, 1), ceil_mode=Fa
     s = stride[0]
     if tuple(dilation) == (1, 1) and s == stride[1] and s in (1, 2) and H * W < 2 ** 24 and x.dtype.kind == "f" \
             and x.dtype.itemsize >= 4:  # the SIMD kernel (plane indices exact in its float lanes)
-        first_col = np.maximum(np.arange(Wo + LANES) * s - padding[1], 0).astype(x.dtype)[None]
-        run_parts(lambda lo, hi: _max_pool2d_forward_simd(x[lo:hi], y[lo:hi], idx[lo:hi], *kernel, s, *padding,
-                                                          first_col), parts)
+        run_parts(lambda lo, hi: max_pool2d_forward_simd(x[lo:hi], y[lo:hi], idx[lo:hi], kernel, s, padding), parts)
         return y, idx
     flags = {}
     if any(np.isnan(m) for m in run_parts(lambda lo, hi: x[lo:hi].max(), parts)):  # a NaN propagates through max
