@@ -229,6 +229,23 @@ def test_im2col_twin_and_adjoint(H, W, k, s, p, d):
     np.testing.assert_allclose(np.sum(col * c), np.sum(x * back), rtol=1e-12)
 
 
+def test_im2col_and_col2im_write_only_into_contiguous_out():
+    """The kernels write through flat views of ``out``: a strided ``out`` is refused, not written into a copy."""
+    x = np.ones((1, 2, 4, 4))
+    args = (3, 3, 1, 1, 1, 1, 1, 1, 4, 4)
+    with pytest.raises(ValueError, match="out must be C-contiguous"):
+        I.im2col(x, *args, out=np.empty((18, 32))[:, ::2])
+    with pytest.raises(ValueError, match="out must be C-contiguous"):
+        I.col2im(np.ones((18, 16)), 1, 4, 4, *args, out=np.empty((1, 2, 4, 8))[..., ::2])
+
+
+def test_an_inlined_kernel_helper_cannot_reassociate():
+    """jit.njit(inline=True) pastes a helper into its callers, whose fastmath flags it then takes."""
+    from minitune.kernels.jit import njit
+    with pytest.raises(ValueError, match="reassociate"):
+        njit(inline=True, reassociate=True)
+
+
 def test_output_size_formula_and_error():
     assert K.conv2d_output_size(224, 224, (7, 7), (2, 2), (3, 3), (1, 1)) == (112, 112)
     assert K.conv2d_output_size(9, 11, (3, 3), (3, 3), (3, 3), (2, 2)) == (4, 5)

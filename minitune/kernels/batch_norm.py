@@ -190,14 +190,14 @@ def _row_sum_dot(g, f, base, L, m):
     return a, b
 
 
-@njit()
+@njit(inline=True)
 def _row_scale(u, out, base, L, a, d):
     """out[base + k] = a·u[base + k] + d for k < L (not _row_affine with b = 0: 0·inf would make an inf NaN)."""
     for k in range(np.uint64(base), np.uint64(base + L)):
         out[k] = a * u[k] + d
 
 
-@njit()
+@njit(inline=True)
 def _row_affine(u, v, out, base, L, a, b, d):
     """out[base + k] = a·u[base + k] + b·v[base + k] + d for k < L."""
     for k in range(np.uint64(base), np.uint64(base + L)):
@@ -217,13 +217,11 @@ def _channel_sum_dot(gf, xf, N, C, L, c, m):
 
 
 @njit(parallel=True)
-def _channel_normalize(x, gamma, beta, eps, y, mean, var, coef, c0, c1):
+def _channel_normalize(xf, shape, gamma, beta, eps, yf, mean, var, coef, c0, c1):
     """Training forward of channels c0 ≤ c < c1, each while it is in cache: μ, σ² (two passes,
     float64), scale = γ/√(σ² + ε), shift = β − μ·scale (rounded to x's dtype in ``coef``), then
-    y = scale·x + shift."""
-    N, C, L = x.shape
-    xf = x.reshape(N * C * L)
-    yf = y.reshape(N * C * L)
+    y = scale·x + shift.  x, y: flat views of (N, C, L) = ``shape`` arrays."""
+    N, C, L = shape
     for c in prange(c0, c1):
         s = 0.0
         for n in range(N):
@@ -242,14 +240,12 @@ def _channel_normalize(x, gamma, beta, eps, y, mean, var, coef, c0, c1):
 
 
 @njit(parallel=True)
-def _channel_backward(g, x, mean, invstd, gamma, dx, sum_g, sum_gx, coef, c0, c1):
+def _channel_backward(gf, xf, shape, mean, invstd, gamma, df, sum_g, sum_gx, coef, c0, c1):
     """Training backward of channels c0 ≤ c < c1, each while it is in cache: Σg, Σg·x̂ (float64),
-    then dx = α·g + β′·x + δ (module docstring; α, β′, δ rounded to x's dtype in ``coef``)."""
-    N, C, L = g.shape
+    then dx = α·g + β′·x + δ (module docstring; α, β′, δ rounded to x's dtype in ``coef``).
+    g, x, dx: flat views of (N, C, L) = ``shape`` arrays."""
+    N, C, L = shape
     M = N * L
-    gf = g.reshape(N * C * L)
-    xf = x.reshape(N * C * L)
-    df = dx.reshape(N * C * L)
     for c in prange(c0, c1):
         m = mean[c]
         sum_g[c], b = _channel_sum_dot(gf, xf, N, C, L, c, m)
@@ -263,22 +259,20 @@ def _channel_backward(g, x, mean, invstd, gamma, dx, sum_g, sum_gx, coef, c0, c1
 
 
 @njit(parallel=True)
-def _channel_sums(g, x, mean, invstd, sum_g, sum_gx, c0, c1):
-    """Σ g[c] and Σ g[c]·x̂[c] with x̂ = (x − mean)·invstd for c0 ≤ c < c1, float64 accumulators."""
-    N, C, L = g.shape
-    gf = g.reshape(N * C * L)
-    xf = x.reshape(N * C * L)
+def _channel_sums(gf, xf, shape, mean, invstd, sum_g, sum_gx, c0, c1):
+    """Σ g[c] and Σ g[c]·x̂[c] with x̂ = (x − mean)·invstd for c0 ≤ c < c1, float64 accumulators
+    (g, x: flat views of (N, C, L) = ``shape`` arrays)."""
+    N, C, L = shape
     for c in prange(c0, c1):
         sum_g[c], b = _channel_sum_dot(gf, xf, N, C, L, c, mean[c])
         sum_gx[c] = b * invstd[c]
 
 
 @njit(parallel=True)
-def _channel_scale(u, a, d, out, c0, c1):
-    """out[n, c, k] = a[c]·u[n, c, k] + d[c] for c0 ≤ c < c1 (the eval-mode forward and backward)."""
-    N, C, L = u.shape
-    uf = u.reshape(N * C * L)
-    of = out.reshape(N * C * L)
+def _channel_scale(uf, shape, a, d, of, c0, c1):
+    """out[n, c, k] = a[c]·u[n, c, k] + d[c] for c0 ≤ c < c1 (the eval-mode forward and backward;
+    u, out: flat views of (N, C, L) = ``shape`` arrays)."""
+    N, C, L = shape
     for c in prange(c0, c1):
         for n in range(N):
             _row_scale(uf, of, (n * C + c) * L, L, a[c], d[c])
@@ -307,14 +301,16 @@ def _batch_norm_forward_fast(x, weight, bias, running_mean, running_var, trainin
     if training:
         M = _check_train_size(x)
         mean, var, coef = np.empty(C), np.empty(C), np.empty((2, C), dtype=dt)
-        _over_channels(_channel_normalize, x3, x3, gamma, beta, eps, y, mean, var, coef)
+        _over_channels(_channel_normalize, x3, x3.reshape(-1), x3.shape, gamma, beta, eps, y.reshape(-1), mean, var,
+                       coef)
         update_running_stats(running_mean, running_var, mean, var, M, factor)
     else:
         mean, var = running_mean.astype(np.float64), running_var.astype(np.float64)
     invstd = 1.0 / np.sqrt(var + eps)
     if not training:
         scale = gamma * invstd  # y = scale·x + (β − μ·scale)
-        _over_channels(_channel_scale, x3, x3, scale.astype(dt), (beta - mean * scale).astype(dt), y)
+        _over_channels(_channel_scale, x3, x3.reshape(-1), x3.shape, scale.astype(dt), (beta - mean * scale).astype(dt),
+                       y.reshape(-1))
     return y.reshape(x.shape), mean.astype(dt), invstd.astype(dt)
     # END SOLUTION
 
@@ -331,14 +327,16 @@ def _batch_norm_backward_fast(grad_out, x, weight, mean, invstd, training, need=
     sum_g, sum_gx, dx = np.empty(C), np.empty(C), None
     if training and need[0]:
         dx = np.empty_like(g3)
-        _over_channels(_channel_backward, g3, g3, x3, mean64, invstd64, gamma, dx, sum_g, sum_gx,
+        _over_channels(_channel_backward, g3, g3.reshape(-1), x3.reshape(-1), g3.shape, mean64, invstd64, gamma,
+                       dx.reshape(-1), sum_g, sum_gx,
                        np.empty((3, C), dtype=dt))
     else:
         if training or need[1] or need[2]:
-            _over_channels(_channel_sums, g3, g3, x3, mean64, invstd64, sum_g, sum_gx)
+            _over_channels(_channel_sums, g3, g3.reshape(-1), x3.reshape(-1), g3.shape, mean64, invstd64, sum_g, sum_gx)
         if need[0]:  # eval: μ and σ² are constants, dx = γs·g
             dx = np.empty_like(g3)
-            _over_channels(_channel_scale, g3, g3, (gamma * invstd64).astype(dt), np.zeros(C, dtype=dt), dx)
+            _over_channels(_channel_scale, g3, g3.reshape(-1), g3.shape, (gamma * invstd64).astype(dt),
+                           np.zeros(C, dtype=dt), dx.reshape(-1))
     dx = None if dx is None else dx.reshape(x.shape)
     dgamma = sum_gx.astype(dt) if need[1] else None
     dbeta = sum_g.astype(dt) if need[2] else None

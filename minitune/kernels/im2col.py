@@ -18,12 +18,14 @@ Performance contract (the numba kernels ``_im2col_numba`` / ``_col2im_numba``): 
 outer ``prange`` is over the C·kh·kw rows of col (each iteration writes whole rows: no
 races); ``col2im``'s is over the C channels (each owns the plane x[:, c]: no races, no
 atomics) — serial unless ``MINITUNE_NUMBA_PARALLEL=1``, see jit.py.  The valid range of ow is
-computed once per (i, j), so there is no bounds test per element.  With stride 1 and Wo = W
-(a "same" convolution) an im2col row of one sample is the flattened input plane shifted by a
-constant: one contiguous copy per (row, sample), plus zeros at the row edges.  Otherwise the
-inner loops run over flat views of x and col with *unsigned* indices: numba then emits no
-negative-index wrap-around test and LLVM vectorizes the loop.  The output array is allocated
-by numpy, not numba (numpy asks the kernel for huge pages).  Timings: benchmarks/README.md.
+computed once per kernel column j, by ``_valid_ranges`` in Python, so there is no bounds test per
+element.  With stride 1 and Wo = W (a "same" convolution) an im2col row of one sample is the
+flattened input plane shifted by a constant: one contiguous copy per (row, sample), plus zeros at
+the row edges.  Otherwise the inner loops run over the flat arrays with *unsigned* indices: numba
+then emits no negative-index wrap-around test and LLVM vectorizes the loop.  The kernels take
+flat views of x and col (made by numpy, with the shape as a tuple): numba's ``reshape`` compiled
+for ~0.3 s of a first forward.  The output array is allocated by numpy, not numba (numpy asks the
+kernel for huge pages).  Timings: benchmarks/README.md.
 """
 import numpy as np
 
@@ -73,9 +75,10 @@ def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, out=None):
     """
     if NO_JIT:
         return im2col_reference(x, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, out)
-    N, C = x.shape[:2]
+    N, C, H, W = x.shape
     col = np.empty((C * kh * kw, N * Ho * Wo), dtype=x.dtype) if out is None else out
-    _im2col_numba(np.ascontiguousarray(x), col, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo)
+    _im2col_numba(np.ascontiguousarray(x).reshape(-1), _flat(col, "out"), x.shape, kh, kw, sh, sw, ph, dh,
+                  _valid_ranges(kw, dw, sw, pw, W, Wo), Ho, Wo)
     return col
 
 
@@ -92,36 +95,48 @@ def col2im(col, N, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, out=None):
     else:
         x = out
         x[...] = 0
-    _col2im_numba(np.ascontiguousarray(col), x, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo)
+    _col2im_numba(np.ascontiguousarray(col).reshape(-1), _flat(x, "out"), x.shape, kh, kw, sh, sw, ph, dh,
+                  _valid_ranges(kw, dw, sw, pw, W, Wo), Ho, Wo)
     return x
 
 
 # ---------------------------------------------------------------- numba kernels
 
-def _valid_range(j, dw, sw, pw, W, Wo):
-    """The ow for which 0 ≤ ow·sw − pw + j·dw < W:  [lo, hi)."""
-    off = j * dw - pw  # input column read by ow = 0
-    lo = 0 if off >= 0 else (-off + sw - 1) // sw
-    hi = 0 if W - off <= 0 else min(Wo, (W - off + sw - 1) // sw)
-    return off, lo, max(lo, hi)
+def _flat(a, name):
+    """The flat view of the C-contiguous array ``a`` that a kernel writes into (ValueError if ``a`` is not one)."""
+    if not a.flags.c_contiguous:
+        raise ValueError(f"im2col/col2im: {name} must be C-contiguous")
+    return a.reshape(-1)
 
 
-_valid_range_jit = njit()(_valid_range)
+def _valid_ranges(kw, dw, sw, pw, W, Wo):
+    """ranges[j] = (off, lo, hi): the input column off = j·d_w − p_w read by ow = 0, and the ow for which
+    0 ≤ ow·s_w + off < W, [lo, hi) — per kernel column j, computed here rather than in numba (a compiled
+    function of its own, with numba's min and max, cost 0.1-0.3 s of a first forward's compile)."""
+    ranges = np.empty((kw, 3), dtype=np.int64)
+    for j in range(kw):
+        off = j * dw - pw
+        lo = 0 if off >= 0 else (-off + sw - 1) // sw
+        hi = 0 if W - off <= 0 else min(Wo, (W - off + sw - 1) // sw)
+        ranges[j] = off, lo, max(lo, hi)
+    return ranges
 
 
 # Explicit loops rather than slice assignments (``cf[a:b] = 0``, ``cf[a:b] = xf[c:d]``): numba compiles
 # a slice assignment through its general broadcasting machinery.  With five of them ``_im2col_numba``
 # took 2.85 s to compile, most of the cold start of a first forward; with these loops 1.15 s, and
-# the kernel runs 10-35 % faster (unsigned indices, no slice objects).
+# the kernel runs 10-35 % faster (unsigned indices, no slice objects).  ``inline=True`` (jit.py): the
+# loops are pasted into the kernel, not compiled as functions of their own (AMD EPYC VM: im2col's
+# compile 1.29 -> 0.96 s, median of 5).
 
-@njit()
+@njit(inline=True)
 def _fill_zero(f, lo, hi):
     """f[lo:hi] = 0 (flat array)."""
     for k in range(np.uint64(lo), np.uint64(hi)):
         f[k] = 0
 
 
-@njit()
+@njit(inline=True)
 def _copy(src, s0, dst, d0, n):
     """dst[d0:d0 + n] = src[s0:s0 + n] (flat arrays)."""
     s, d = np.uint64(s0), np.uint64(d0)
@@ -130,28 +145,31 @@ def _copy(src, s0, dst, d0, n):
 
 
 @njit(parallel=True)
-def _im2col_numba(x, col, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo):
+def _im2col_numba(xf, cf, shape, kh, kw, sh, sw, ph, dh, ranges, Ho, Wo):
     """Fills col (C·kh·kw, N·Ho·Wo) from x: prange over the rows of col, one contiguous shifted copy
-    per (row, sample) for stride-1 "same" rows, else a vectorized unsigned-index loop per output row."""
+    per (row, sample) for stride-1 "same" rows, else a vectorized unsigned-index loop per output row.
+
+    xf, cf: x and col flattened (C order); shape = (N, C, H, W), x's; ranges[j] = (off, lo, hi) for
+    kernel column j (``_valid_ranges``: off = j·d_w − p_w, and col's entries for ow in [lo, hi) read
+    the input, the others are padding zeros)."""
     # BEGIN SOLUTION A2: implement the numba im2col kernel (unfold every receptive field into a column)
-    N, C, H, W = x.shape
+    N, C, H, W = shape
     L = Ho * Wo
     # stride 1 with Wo = W ("same" width): in the flattened plane, col[r, n·L + q] = x[n, c].flat[q + δ]
     # with δ = (i·d_h − p_h)·W + j·d_w − p_w — one contiguous copy per (r, n), then the ow outside
     # [lo, hi) (which read the neighbouring row) are zeroed.  3-4x faster than a copy per output row.
     shifted = sh == 1 and sw == 1 and Wo == W
-    xf = x.reshape(N * C * H * W)
     NL = N * L
-    cf = col.reshape(C * kh * kw * NL)
     for r in prange(C * kh * kw):
         c = r // (kh * kw)
         i = (r // kw) % kh
         j = r % kw
-        off, lo, hi = _valid_range_jit(j, dw, sw, pw, W, Wo)
+        off, lo, hi = ranges[j, 0], ranges[j, 1], ranges[j, 2]
         if shifted:
             delta = (i * dh - ph) * W + off
-            qlo = max(0, -delta)
-            qhi = max(qlo, min(L, H * W - delta))
+            qlo = 0 if delta >= 0 else -delta  # [qlo, qhi): the q with 0 ≤ q + δ < H·W
+            qhi = L if H * W - delta >= L else H * W - delta
+            qhi = qlo if qhi < qlo else qhi
             for n in range(N):
                 base = r * NL + n * L  # into the flat col
                 src = (n * C + c) * H * W + delta  # into the flat x
@@ -183,19 +201,18 @@ def _im2col_numba(x, col, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo):
 
 
 @njit(parallel=True)
-def _col2im_numba(col, x, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo):
+def _col2im_numba(cf, xf, shape, kh, kw, sh, sw, ph, dh, ranges, Ho, Wo):
     """Adds col back into x (zeroed by the caller): prange over channels (each owns its planes: no
-    races), a vectorized unsigned-index loop per (row of col, output row)."""
-    N, C, H, W = x.shape
+    races), a vectorized unsigned-index loop per (row of col, output row).  Arguments as
+    ``_im2col_numba``'s (cf, xf: col and x flattened; shape: x's)."""
+    N, C, H, W = shape
     L = Ho * Wo
     NL = N * L
-    xf = x.reshape(N * C * H * W)  # flat views: one index per element, no per-row slice set-up
-    cf = col.reshape(C * kh * kw * NL)
     for c in prange(C):
         for i in range(kh):
             for j in range(kw):
                 r = (c * kh + i) * kw + j
-                off, lo, hi = _valid_range_jit(j, dw, sw, pw, W, Wo)
+                off, lo, hi = ranges[j, 0], ranges[j, 1], ranges[j, 2]
                 for n in range(N):
                     for oh in range(Ho):
                         h = oh * sh - ph + i * dh

@@ -23,7 +23,8 @@ from .simd import LANES, copy_row, veven, vload, vodd, vpick, vsplat, vstore, vs
 def max_pool2d_forward_simd(x, y, idx, kernel, s, padding):
     """Fills y, idx (N, C, Ho, Wo) from x (N, C, H, W) for a window ``kernel``, stride s ∈ {1, 2} and
     ``padding``: the kernel below, with its small scratch arrays made here by numpy.  (Inside numba,
-    ``np.full`` compiles as two functions of its own: 0.3 s of a first forward's cold start.  The
+    ``np.full`` compiles as two functions of its own: 0.3 s of a first forward's cold start; so did
+    the one-element array that turned an index h·W + j into x's dtype, which ``at`` replaces.  The
     phase planes P stay the kernel's own: passed in, the kernel ran 30 % slower.)"""
     (kh, kw), (ph, pw) = kernel, padding
     W, Wo = x.shape[3], y.shape[3]
@@ -32,21 +33,21 @@ def max_pool2d_forward_simd(x, y, idx, kernel, s, padding):
     col = (np.arange(Wo + LANES) * s - pw).astype(x.dtype)[None]  # s·ow − pw: window column 0 of output ow
     first_col = np.maximum(col, 0)  # the first column of window ow inside the input
     minus_inf = np.full((1, LANES), -np.inf, dtype=x.dtype)
-    _max_pool2d_forward_kernel(x, y, idx, kh, kw, s, ph, pw, row, col, first_col, minus_inf)
+    at = (np.arange(x.shape[2])[:, None] * W + np.arange(kw)).astype(x.dtype)  # h·W + j, in x's dtype
+    _max_pool2d_forward_kernel(x, y, idx, kh, kw, s, ph, pw, row, col, first_col, minus_inf, at)
 
 
 @njit()
-def _max_pool2d_forward_kernel(x, y, idx, kh, kw, s, ph, pw, row, col, first_col, minus_inf):
+def _max_pool2d_forward_kernel(x, y, idx, kh, kw, s, ph, pw, row, col, first_col, minus_inf, at):
     """y, idx of x (N, C, H, W) for a kh × kw window, stride s ∈ {1, 2}, padding (ph, pw) (module docstring).
 
     Window rows outside the input are skipped; ``first_col[0, ow]``: the first column of window ow
     inside the input, where its arg-max starts (a window of −∞ points there, as the scalar kernel's).
-    ``row``, ``col``, ``minus_inf``: as ``max_pool2d_forward_simd`` made them."""
+    ``row``, ``col``, ``minus_inf``, ``at`` (at[h, j] = h·W + j): as ``max_pool2d_forward_simd`` made them."""
     N, C, H, W = x.shape
     Ho, Wo = y.shape[2], y.shape[3]
     Mw = (row.shape[1] - LANES) // s
     P = np.empty((s, H, Mw), dtype=x.dtype)
-    scalar = np.empty(1, dtype=x.dtype)
     for n in range(N):
         for c in range(C):
             for h in range(H):
@@ -62,18 +63,16 @@ def _max_pool2d_forward_kernel(x, y, idx, kh, kw, s, ph, pw, row, col, first_col
                         vstore(P[1], h, m, vodd(u, v))
             for oh in range(Ho):
                 h0 = oh * s - ph
-                hs, he = max(h0, 0), min(h0 + kh, H)
+                hs = h0 if h0 > 0 else 0  # the window's rows inside the input: [hs, he)
+                he = h0 + kh if h0 + kh < H else H
                 for ow in range(0, Wo, LANES):
                     best = vload(minus_inf, 0, 0)
-                    scalar[0] = hs * W
-                    arg = vsplat(scalar[0]) + vload(first_col, 0, ow)
+                    arg = vsplat(at[hs, 0]) + vload(first_col, 0, ow)
                     for h in range(hs, he):
                         for j in range(kw):
                             v = vload(P[j % s], h, ow + j // s)
-                            scalar[0] = h * W + j
-                            at = vsplat(scalar[0]) + vload(col, 0, ow)
-                            arg = vpick(v, best, at, arg)
+                            arg = vpick(v, best, vsplat(at[h, j]) + vload(col, 0, ow), arg)
                             best = vpick(v, best, v, best)
-                    k = min(LANES, Wo - ow)
+                    k = Wo - ow if Wo - ow < LANES else LANES
                     vstore_first(y[n, c], oh, ow, best, k)
                     vstore_first(idx[n, c], oh, ow, vto_int64(arg), k)

@@ -319,9 +319,9 @@ def vto_int64(typingctx, v):
     return Vector(types.int64)(v), codegen
 
 
-@njit()
+@njit(inline=True)
 def copy_row(image, h, W, pad, row):
     """row[0, pad + w] = image[h, w] for 0 ≤ w < W, in whole vectors: the lanes past W write 0 (masked
     loads read nothing past the row), up to row[0, pad + ⌈W/LANES⌉·LANES)."""
     for w0 in range(0, W, LANES):
-        vstore(row, 0, pad + w0, vload_first(image, h, w0, min(LANES, W - w0)))
+        vstore(row, 0, pad + w0, vload_first(image, h, w0, W - w0 if W - w0 < LANES else LANES))
