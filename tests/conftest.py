@@ -34,11 +34,12 @@ def hymenoptera():
 def threads(request, monkeypatch):
     """Run a kernel test on one thread, and on three with every job cut into parts however small
     (the size thresholds off), so that the parts' seams are tested on tiny arrays."""
-    from minitune.kernels import batch_norm, conv2d, elementwise, fma, matmul, pooling
+    from minitune.kernels import batch_norm, conv2d, elementwise, fma, matmul, max_pool_values, pooling
     from minitune.kernels import threads as T
     monkeypatch.setattr(T, "_num_threads", request.param)
     for module, name in ((conv2d, "MIN_PART_MULTIPLIES"), (batch_norm, "MIN_PART_VALUES"),
                          (elementwise, "MIN_PART_VALUES"), (pooling, "MIN_PART_VALUES"), (fma, "MIN_PART_VALUES"),
+                         (max_pool_values, "MIN_PART_VALUES"),
                          (matmul, "MIN_PART_MULTIPLIES")):
         monkeypatch.setattr(module, name, 0)
     return request.param

@@ -55,6 +55,12 @@ RULE_CASES = {
     "max_nan": ("max_pool2d", np.array([[[[1.0, _NAN, 2.0, _NAN, 0.5, 3.0]]]]), dict(kernel_size=(1, 3))),
     "max_minus_inf_padding": ("max_pool2d", -np.ones((1, 1, 2, 2)), dict(kernel_size=2, stride=1, padding=1)),
     "max_all_minus_inf": ("max_pool2d", np.full((1, 1, 3, 3), -_INF), dict(kernel_size=2, stride=2, padding=1)),
+    # +0 and −0 tie as the maximum: which zero is the first in row-major order shows in y's sign
+    "max_signed_zero_ties": ("max_pool2d", np.array([[[[-1.0, 0.0, -0.0, 0.0, -1.0], [-0.0, -1.0, 0.0, -0.0, 0.0],
+                                                       [0.0, -0.0, -1.0, -0.0, -1.0]]]]),
+                             dict(kernel_size=2, stride=1)),
+    "max_signed_zero_ties_k3": ("max_pool2d", np.array([[[[-0.0, -1.0, 0.0], [0.0, -0.0, -1.0], [-1.0, 0.0, -0.0]]]]),
+                                dict(kernel_size=3, stride=1, padding=1)),
     "adaptive_max_nan": ("adaptive_max_pool2d", np.array([[[[_NAN, 1.0], [_NAN, 3.0]]]]), dict(output_size=1)),
     "adaptive_max_ties": ("adaptive_max_pool2d", np.ones((1, 1, 5, 4)), dict(output_size=(2, 3))),
     # one-hot rows: y[0, c, i, 0] > 0 exactly when row c lies in bin i, so y shows where torch's bins fall

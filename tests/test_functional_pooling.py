@@ -66,11 +66,48 @@ def test_torch_rules(name):
     ref = load_reference(f"kernels_pool_rule_{name}")
     x = _t(ref["x"])
     y, idx = _pool(kind, x, kwargs)
-    np.testing.assert_array_equal(y.data, ref["y"])  # NaN where torch has NaN
+    _assert_same_values(y.data, ref["y"])
     if idx is not None:
         np.testing.assert_array_equal(idx.data, ref["indices"])
     y.backward(minitune.tensor(ref["g"]))
     np.testing.assert_allclose(x.grad.data, ref["gx"], rtol=1e-15, atol=0)
+
+
+def _assert_same_values(y, expected):
+    """Equal values, NaN where torch has NaN, and the sign of every zero (which of +0 and −0 was the maximum)."""
+    np.testing.assert_array_equal(y, expected)
+    zero = expected == 0
+    np.testing.assert_array_equal(np.signbit(y[zero]), np.signbit(expected[zero]), err_msg="the sign of a zero")
+
+
+@pytest.mark.parametrize("name", [n for n, case in RULE_CASES.items() if case[0] == "max_pool2d"])
+def test_torch_rules_without_grad(name, monkeypatch):
+    """Inference (no_grad, no indices) takes the values-only path (max_pool_values.py, no arg-max): torch's
+    output under no_grad, NaN and the sign of tied zeros included — and on an input that needs no grad."""
+    import minitune.nn.functional.pooling as FP
+    _, _, kwargs = RULE_CASES[name]
+    ref = load_reference(f"kernels_pool_rule_{name}")
+
+    def with_indices(*args):
+        raise AssertionError("the arg-max kernel ran where no one reads the arg-max")
+
+    monkeypatch.setattr(FP, "max_pool2d_forward", with_indices)
+    with minitune.no_grad():
+        y = F.max_pool2d(_t(ref["x"]), **kwargs)
+    assert y.grad_fn is None and not y.requires_grad
+    _assert_same_values(y.data, ref["y_no_grad"])
+    _assert_same_values(F.max_pool2d(_t(ref["x"], requires_grad=False), **kwargs).data, ref["y_no_grad"])
+
+
+def test_max_pool_keeps_the_arg_max_where_it_is_read():
+    """With grad, or with return_indices, max_pool2d still runs the kernel that makes the arg-max."""
+    x = _distinct((2, 3, 7, 7), "arg-max kept")
+    y = F.max_pool2d(_t(x), 3, 2, 1)
+    assert y.grad_fn is not None
+    with minitune.no_grad():
+        y2, idx = F.max_pool2d(_t(x), 3, 2, 1, return_indices=True)
+    np.testing.assert_array_equal(y.data, y2.data)
+    assert idx.shape == y.shape
 
 
 @pytest.mark.parametrize("name", [n for n in RULE_CASES if n.startswith("adaptive_bins")])

@@ -9,6 +9,7 @@ import pytest
 from pooling_cases import ADAPTIVE_CASES, ADAPTIVE_MAX_CASES, AVG_POOL_CASES, MAX_POOL_CASES, seed
 
 from minitune.kernels import pooling as P
+from minitune.kernels.max_pool_values import max_pool2d_values
 from minitune.nn.functional.arguments import pair
 
 pytestmark = pytest.mark.kernels
@@ -55,6 +56,30 @@ def test_max_pool_wide_rows_nan_and_minus_inf_match_twin(shape, k, s, p, ceil_mo
     y_ref, idx_ref = P.max_pool2d_forward_reference(x, k, s, p, ceil_mode=ceil_mode)
     np.testing.assert_array_equal(y, y_ref)
     np.testing.assert_array_equal(idx, idx_ref)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", list(MAX_POOL_CASES) + [f"wide{i}" for i in range(len(WIDE_MAX_POOL))])
+def test_max_pool_values_match_the_twin(case, dtype, threads):
+    """max_pool_values.py (inference: no arg-max, numpy) gives the twin's y bit for bit — NaN, −∞, the sign
+    of tied zeros — on every case, on a non-contiguous input too."""
+    if case.startswith("wide"):
+        shape, k, s, p, ceil_mode = WIDE_MAX_POOL[int(case[4:])]
+        args, rest = (k, s, p), dict(ceil_mode=ceil_mode)
+    else:
+        shape, kwargs = MAX_POOL_CASES[case]
+        args, rest = _window(kwargs)
+    rng = np.random.default_rng(seed(case))
+    x = rng.choice(np.array([-1.0, -0.0, 0.0, 0.5, np.nan, -np.inf]), size=shape, p=[.3, .25, .25, .1, .05, .05])
+    x = x.astype(dtype)
+    y_ref, _ = P.max_pool2d_forward_reference(x, *args, **rest)
+    dilation = rest.get("dilation", (1, 1))
+    size = P.pool2d_output_size(*shape[2:], *args, "max_pool2d", dilation, rest.get("ceil_mode", False))
+    for xs in (x, np.asfortranarray(x)):
+        y = max_pool2d_values(xs, *args, size, dilation)
+        np.testing.assert_array_equal(y, y_ref)
+        zero = y_ref == 0
+        np.testing.assert_array_equal(np.signbit(y[zero]), np.signbit(y_ref[zero]))
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

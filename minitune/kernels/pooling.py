@@ -42,8 +42,10 @@ plane (no races; serial unless ``MINITUNE_NUMBA_PARALLEL=1``); max pooling runs 
 parts, one per thread (threads.py).  Its forward with stride 1 or 2 and no dilation (ResNet's
 pool) is max_pool_simd.py's: SIMD vectors of LANES outputs of a row (simd.py), the torch rule
 as a lane-by-lane select, 3x faster than the scalar kernel (batch 8: 8.2 → 2.7 ms);
-the scalar kernel's window loop does a single comparison when the input has no NaN.  Adaptive pooling loops over its out_h·out_w
-bins with numpy (cheap next to convolutions; (1, 1) is one ``mean``).
+the scalar kernel's window loop does a single comparison when the input has no NaN.  Where no
+one reads idx (inference: no grad, no ``return_indices``), ``nn.functional.max_pool2d`` calls
+max_pool_values.py instead: y alone, in numpy, as fast, with nothing to compile.  Adaptive
+pooling loops over its out_h·out_w bins with numpy (cheap next to convolutions; (1, 1) is one ``mean``).
 """
 
 import numpy as np

@@ -66,6 +66,9 @@ def _pools(save):
         g = torch.randn(y.shape, generator=gen, dtype=torch.float64)
         y.backward(g)
         extra = {} if idx is None else {"indices": idx.numpy()}
+        if kind == "max_pool2d":  # and without grad or indices, the call inference makes
+            with torch.no_grad():
+                extra["y_no_grad"] = _np(F.max_pool2d(x.detach(), **kwargs))
         save(f"pool_rule_{name}", x=_np(x), g=_np(g), y=_np(y), gx=_np(x.grad), **extra)
 
 

@@ -15,11 +15,13 @@ torch's arguments are supported: ``dilation`` (max), ``ceil_mode``, ``return_ind
 """
 
 from ...autograd.function import Function
+from ...autograd.grad_mode import is_grad_enabled
 from ...autograd.tensor import Tensor
 from .arguments import check_float, pair
 from ...kernels.pooling import (adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward, adaptive_max_pool2d_forward,
                                 avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward,
                                 pool2d_output_size)
+from ...kernels.max_pool_values import max_pool2d_values
 
 
 class MaxPool2d(Function):
@@ -107,6 +109,9 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                                                      ceil_mode)
 
     def run(x):
+        if not return_indices and not (is_grad_enabled() and x.requires_grad):  # nobody reads the arg-max
+            size = pool2d_output_size(*x.shape[2:], kernel, stride, padding, "max_pool2d", dilation, bool(ceil_mode))
+            return Tensor._wrap(max_pool2d_values(x.data, kernel, stride, padding, size, dilation))
         pooled = max_pool2d_forward(x.data, kernel, stride, padding, dilation, bool(ceil_mode))
         return _with_indices(MaxPool2d, x, pooled, return_indices)
 
