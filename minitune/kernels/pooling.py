@@ -44,7 +44,7 @@ pool) is max_pool_simd.py's: SIMD vectors of LANES outputs of a row (simd.py), t
 as a lane-by-lane select, 3x faster than the scalar kernel (batch 8: 8.2 → 2.7 ms);
 the scalar kernel's window loop does a single comparison when the input has no NaN.  Where no
 one reads idx (inference: no grad, no ``return_indices``), ``nn.functional.max_pool2d`` calls
-max_pool_values.py instead: y alone, in numpy, as fast, with nothing to compile.  Adaptive
+max_pool_values.py instead: y alone, in numpy, about as fast, with nothing to compile.  Adaptive
 pooling loops over its out_h·out_w bins with numpy (cheap next to convolutions; (1, 1) is one ``mean``).
 """
 
