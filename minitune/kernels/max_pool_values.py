@@ -54,13 +54,14 @@ def max_pool2d_values(x, kernel, stride, padding, out_size, dilation=(1, 1)):
     N, C, H, W = x.shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     Ho, Wo = out_size
-    Hp = max(H + 2 * ph, _last(0, Ho, sh) + (kh - 1) * dh)  # every window inside the padded plane
+    Hr = _last(0, Ho, sh) + (kh - 1) * dh  # the rows the windows read, from the top of the padding
+    Hp = max(H + 2 * ph, Hr)  # every window inside the padded plane
     Wp = max(W + 2 * pw, _last(0, Wo, sw) + (kw - 1) * dw)
     y = np.empty((N, C, Ho, Wo), dtype=x.dtype)
 
     def part(lo, hi):
         plane = np.full((C, Hp, Wp), -np.inf, dtype=x.dtype)  # the border stays −∞; the inside is each sample
-        rows = np.empty((C, _last(0, Ho, sh) + (kh - 1) * dh, Wo), dtype=x.dtype)
+        rows = np.empty((C, Hr, Wo), dtype=x.dtype)
         for n in range(lo, hi):
             plane[:, ph: ph + H, pw: pw + W] = x[n]
             _pool_sample(plane, y[n], kernel, stride, dilation, rows)
