@@ -24,6 +24,7 @@ keep the first row, then the first column: −0 where torch has +0.)
 """
 import numpy as np
 
+from .pooling import pool2d_output_size
 from .threads import run_parts, split
 
 # The samples run in parts (one per thread) of at least this many values each, as max_pool2d_forward's.
@@ -47,13 +48,12 @@ def _pool_sample(plane, out, kernel, stride, dilation, rows):
         np.maximum(rows[:, i * dh: _last(i * dh, Ho, sh): sh], out, out=out)
 
 
-def max_pool2d_values(x, kernel, stride, padding, out_size, dilation=(1, 1)):
+def max_pool2d_values(x, kernel, stride, padding, dilation=(1, 1), ceil_mode=False):
     """y (N, C, Ho, Wo) = max over each window of x (N, C, H, W), −∞ padding; no arg-max (module docstring).
-
-    ``out_size`` = (Ho, Wo), as ``pool2d_output_size`` gives it (with or without ceil_mode)."""
+    The arguments are ``pooling.max_pool2d_forward``'s, which also returns idx."""
     N, C, H, W = x.shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
-    Ho, Wo = out_size
+    Ho, Wo = pool2d_output_size(H, W, kernel, stride, padding, "max_pool2d", dilation, ceil_mode)
     Hr = _last(0, Ho, sh) + (kh - 1) * dh  # the rows the windows read, from the top of the padding
     Hp = max(H + 2 * ph, Hr)  # every window inside the padded plane
     Wp = max(W + 2 * pw, _last(0, Wo, sw) + (kw - 1) * dw)

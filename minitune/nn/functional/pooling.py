@@ -110,8 +110,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
     def run(x):
         if not return_indices and not (is_grad_enabled() and x.requires_grad):  # nobody reads the arg-max
-            size = pool2d_output_size(*x.shape[2:], kernel, stride, padding, "max_pool2d", dilation, bool(ceil_mode))
-            return Tensor._wrap(max_pool2d_values(x.data, kernel, stride, padding, size, dilation))
+            return Tensor._wrap(max_pool2d_values(x.data, kernel, stride, padding, dilation, bool(ceil_mode)))
         pooled = max_pool2d_forward(x.data, kernel, stride, padding, dilation, bool(ceil_mode))
         return _with_indices(MaxPool2d, x, pooled, return_indices)
 
